@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make:
+#   make run   set up .venv, run the audit on data/sample/, print where the files are
+#   make test  set up .venv, run the tests
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+INSTALLED := $(VENV)/.installed
+# No telemetry; Prefect state kept in the repo (see ../shared/docs/prefect-here.md).
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: run test bench clean
+
+$(INSTALLED): pyproject.toml requirements.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	# This machine's pip config warns about ~130 ignored local indexes: harmless, hidden.
+	$(VENV)/bin/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]' 2>&1 \
+		| { grep -v "is ignored: it is neither a file nor a directory" || true; }
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(VENV)/bin/liver-audit run data/sample/episodes.csv --theatre data/sample/theatre.csv
+
+test: $(INSTALLED)
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: $(INSTALLED)
+	$(VENV)/bin/python bench/bench.py --rows 1000000 --rows 5000000
+
+clean:
+	rm -rf $(VENV) .prefect reports data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.tmp

@@ -1,0 +1,170 @@
+"""Benchmark liver-audit against a DuckDB floor on synthetic HES APC extracts."""
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from generate_extract import generate
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results" / "latest.json"
+DEFAULT_COMMAND = (
+    f"{shlex.quote(str(REPO_DIR / '.venv' / 'bin' / 'liver-audit'))} run {{extract}}"
+    " --theatre {theatre} --warehouse {warehouse} --out {out}"
+)
+SUBPROCESS_ENV = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+POLL_SECONDS = 0.1
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Return the summed RSS in bytes of a process and all its descendants."""
+    try:
+        processes = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for member in processes:
+        try:
+            total += member.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass  # exited between listing and sampling
+    return total
+
+
+def measure(argv: list[str], log_path: Path, rows: int) -> dict:
+    """Run argv to completion; return wall time, peak process-tree RSS and throughput."""
+    result = {"command": shlex.join(argv)}
+    with log_path.open("w") as log:
+        started = time.perf_counter()
+        try:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, **SUBPROCESS_ENV})
+        except OSError as error:
+            return {**result, "error": str(error)}
+        tree = psutil.Process(process.pid)
+        peak = 0
+        while True:
+            peak = max(peak, tree_rss(tree))
+            try:
+                process.wait(timeout=POLL_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        wall = time.perf_counter() - started
+    result.update(exit_code=process.returncode, wall_seconds=round(wall, 2),
+                  peak_rss_mb=round(peak / 2**20, 1), rows_per_second=round(rows / wall))
+    if process.returncode != 0:
+        result["error"] = f"exit code {process.returncode}"
+        tail = log_path.read_text(errors="replace").splitlines()[-15:]
+        print(f"  {argv[0]} failed; last lines of {log_path}:", *tail, sep="\n    ")
+    return result
+
+
+def bench_size(rows: int, workdir: Path, command: str, seed: int) -> dict:
+    """Generate one extract, then time the floor and our command on it."""
+    run_dir = workdir / f"rows-{rows}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    (run_dir / "ours").mkdir(parents=True)
+    extract, theatre = run_dir / "extract.csv", run_dir / "theatre.csv"
+    print(f"generating {rows:,} rows in {run_dir} ...", flush=True)
+    generated = generate(rows, extract, "csv", seed, theatre)
+    generated["extract_mb"] = round(extract.stat().st_size / 2**20, 1)
+
+    print("  floor ...", flush=True)
+    floor_argv = [sys.executable, str(BENCH_DIR / "floor.py"), str(extract),
+                  str(run_dir / "floor.duckdb")]
+    floor = measure(floor_argv, run_dir / "floor.log", rows)
+    if "error" not in floor:
+        floor["outcomes"] = json.loads((run_dir / "floor.log").read_text())["outcomes"]
+
+    print("  ours ...", flush=True)
+    paths = {"extract": extract, "theatre": theatre,
+             "warehouse": run_dir / "ours" / "wh.duckdb", "out": run_dir / "ours" / "out"}
+    ours_argv = shlex.split(command.format(**{k: shlex.quote(str(v)) for k, v in paths.items()}))
+    ours = measure(ours_argv, run_dir / "ours.log", rows)
+
+    ratio = None
+    if "error" not in floor and "error" not in ours:
+        ratio = {"wall": round(ours["wall_seconds"] / floor["wall_seconds"], 2),
+                 "peak_rss": round(ours["peak_rss_mb"] / floor["peak_rss_mb"], 2)}
+    return {"rows": rows, "generated": generated, "floor": floor, "ours": ours,
+            "ours_over_floor": ratio}
+
+
+def print_table(runs: list[dict]) -> None:
+    """Print one line per size and run, plus the ours/floor ratio."""
+    header = f"{'rows':>10}  {'run':<6}{'wall s':>9}{'peak MB':>10}{'rows/s':>12}  note"
+    print("\n" + header + "\n" + "-" * len(header))
+    for run in runs:
+        rows = f"{run['rows']:>10,}"
+        for name in ("floor", "ours"):
+            measured = run[name]
+            note = measured.get("error", "")
+            if "wall_seconds" in measured:
+                print(f"{rows}  {name:<6}{measured['wall_seconds']:>9.2f}"
+                      f"{measured['peak_rss_mb']:>10.1f}{measured['rows_per_second']:>12,}  {note}")
+            else:
+                print(f"{rows}  {name:<6}{'-':>9}{'-':>10}{'-':>12}  {note}")
+        if ratio := run["ours_over_floor"]:
+            print(f"{rows}  {'ratio':<6}{ratio['wall']:>8.2f}x{ratio['peak_rss']:>9.2f}x")
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, action="append",
+                        help="extract size; repeat for several (default 1000000)")
+    parser.add_argument("--workdir", type=Path,
+                        help="where extracts and outputs go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep extracts, databases and logs")
+    parser.add_argument("--command", default=DEFAULT_COMMAND,
+                        help="our command; placeholders {extract} {theatre} {warehouse} {out}")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="liver-audit-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for rows in args.rows or [1_000_000]:
+        runs.append(bench_size(rows, workdir, args.command, args.seed))
+        if not args.keep:
+            shutil.rmtree(workdir / f"rows-{rows}")
+    if not args.keep and args.workdir is None:
+        workdir.rmdir()
+
+    print_table(runs)
+    results = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(),
+                    "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "platform": platform.platform(), "python": platform.python_version(),
+                    "duckdb": duckdb.__version__},
+        "command": args.command,
+        "poll_seconds": POLL_SECONDS,
+        "runs": runs,
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults written to {RESULTS}" + (f"; files kept in {workdir}" if args.keep else ""))
+
+
+if __name__ == "__main__":
+    main()

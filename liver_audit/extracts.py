@@ -1,0 +1,199 @@
+"""Reading input files as delivered: format detection, raw tables, fixed-name views.
+
+A raw table keeps the file exactly as delivered (every column, as text), so nothing is lost;
+the staging queries in sql/ read it through a view with fixed column names.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from liver_audit.errors import UnusableInput
+
+DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
+EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
+THEATRE_COLUMNS = ["EPIKEY", "OPDATE", "APPROACH"]
+MAX_POSITIONS = 24
+
+
+@dataclass
+class RawFile:
+    """An input file read into the warehouse as delivered."""
+
+    path: Path
+    kind: str  # episode_extract or theatre_records
+    file_format: str  # pipe, comma, tab or parquet
+    columns: list[str] = field(default_factory=list)
+    raw_table: str = ""
+    rows_read: int = 0
+    malformed_lines: int = 0
+
+
+def detect_format(path: Path) -> str:
+    """parquet, or the delimiter of a text file's header: pipe, comma or tab."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1 << 16)
+    except OSError as error:
+        raise UnusableInput(f"{path}: cannot read ({error.strerror})") from None
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if not head.strip():
+        raise UnusableInput(f"{path}: file is empty")
+    header = head.split(b"\n", 1)[0]
+    try:
+        header_text = header.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnusableInput(f"{path}: row 0 (header): not UTF-8 text") from None
+    counts = {name: header_text.count(delimiter) for delimiter, name in DELIMITERS.items()}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        raise UnusableInput(f"{path}: row 0 (header): no pipe, comma or tab delimiter found")
+    return best
+
+
+def header_columns(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
+    """The file's column names, without reading its rows."""
+    try:
+        if file_format == "parquet":
+            relation = con.sql("select * from read_parquet($path)", params={"path": str(path)})
+        else:
+            relation = con.sql(
+                "select * from read_csv($path, header = true, all_varchar = true, delim = $delim, "
+                "quote = '\"', escape = '\"', sample_size = 1, store_rejects = true)",
+                params={"path": str(path), "delim": _delimiter(file_format)},
+            )
+        return [column.strip().upper() for column in relation.columns]
+    except duckdb.Error as error:
+        raise UnusableInput(f"{path}: cannot read the header ({type(error).__name__})") from None
+
+
+def check_columns(path: Path, kind: str, columns: list[str]) -> None:
+    """Raise UnusableInput naming the required columns the file lacks."""
+    required = EPISODE_COLUMNS if kind == "episode_extract" else THEATRE_COLUMNS
+    missing = [column for column in required if column not in columns]
+    if kind == "episode_extract" and not procedure_columns(columns):
+        missing.append("OPERTN_4_nn or OPERTN_nn")
+    if missing:
+        raise UnusableInput(f"{path}: row 0 (header): missing column(s) {', '.join(missing)}")
+
+
+def procedure_columns(columns: list[str]) -> dict[int, str]:
+    """Position -> procedure column: OPERTN_4_nn, or OPERTN_nn where the file has none."""
+    for pattern in (r"OPERTN_4_(\d{2})", r"OPERTN_(\d{2})"):
+        found = {
+            int(match.group(1)): column
+            for column in columns
+            if (match := re.fullmatch(pattern, column)) and 1 <= int(match.group(1)) <= MAX_POSITIONS
+        }
+        if found:
+            return found
+    return {}
+
+
+def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
+    return {
+        int(match.group(1)): column
+        for column in columns
+        if (match := re.fullmatch(pattern, column)) and 1 <= int(match.group(1)) <= MAX_POSITIONS
+    }
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _delimiter(file_format: str) -> str:
+    return {name: delimiter for delimiter, name in DELIMITERS.items()}[file_format]
+
+
+def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """Read the file into raw.raw_table, as delivered; lines that do not split into the
+    header's columns go to the table raw_rejects instead (with their line numbers)."""
+    params = {"path": str(raw.path)}
+    try:
+        if raw.file_format == "parquet":
+            con.execute(
+                f"create or replace table {raw.raw_table} as "
+                "select columns(*)::varchar from read_parquet($path)",
+                params,
+            )
+        else:
+            con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
+            con.execute(
+                f"create or replace table {raw.raw_table} as "
+                "select * from read_csv($path, header = true, all_varchar = true, delim = $delim, "
+                "quote = '\"', escape = '\"', store_rejects = true, "
+                "rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans')",
+                params | {"delim": _delimiter(raw.file_format)},
+            )
+    except duckdb.Error as error:
+        # DuckDB's message can quote the offending line: name the file and line only.
+        line = re.search(r"[Ll]ine:? (\d+)", str(error))
+        where = f"line {line.group(1)}" if line else "a line"
+        raise UnusableInput(
+            f"{raw.path}: {where} cannot be read as {raw.file_format}-delimited text "
+            f"({type(error).__name__})"
+        ) from None
+    raw.columns = [c.strip().upper() for c in con.table(raw.raw_table).columns]
+    raw.rows_read = con.execute(f"select count(*) from {raw.raw_table}").fetchone()[0]
+    if raw.file_format != "parquet":
+        con.execute(
+            "create or replace temp table raw_malformed_lines as "
+            "select distinct line - 1 as source_row, error_type::varchar as error_type "
+            "from raw_rejects"
+        )
+        raw.malformed_lines = con.execute("select count(*) from raw_malformed_lines").fetchone()[0]
+        raw.rows_read += raw.malformed_lines
+    else:
+        con.execute(
+            "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
+        )
+
+
+def _source_row(raw: RawFile) -> str:
+    """SQL for the 1-based data row of a raw table row. Rows are stored in file order
+    (DuckDB preserves insertion order), so it is rowid + 1, shifted past any malformed
+    lines that were set aside before it."""
+    if not raw.malformed_lines:
+        return "rowid + 1"
+    return (
+        "rowid + 1 + (select count(*) from (select source_row, row_number() over "
+        "(order by source_row) as nth from raw_malformed_lines) as skipped "
+        "where skipped.source_row - skipped.nth < rowid + 1)"
+    )
+
+
+def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """raw_episodes or raw_theatre_records: the raw table under the fixed names sql/ reads."""
+    actual = {c.strip().upper(): c for c in con.table(raw.raw_table).columns}
+
+    def column(name: str | None, alias: str) -> str:
+        if name is None:
+            return f"null::varchar as {alias}"
+        return f'"{actual[name]}" as {alias}'
+
+    selects = [f"{_source_row(raw)} as source_row"]
+    if raw.kind == "theatre_records":
+        selects += [column(name, name.lower()) for name in THEATRE_COLUMNS]
+        view = "raw_theatre_records"
+    else:
+        procedures = procedure_columns(raw.columns)
+        dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
+        diagnosis = "DIAG_4_01" if "DIAG_4_01" in actual else None
+        selects += [column(name, name.lower()) for name in EPISODE_COLUMNS]
+        selects.append(column(diagnosis, "diag_4_01"))
+        for position in range(1, MAX_POSITIONS + 1):
+            selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
+            selects.append(column(dates.get(position), f"opdate_{position:02d}"))
+        view = "raw_episodes"
+    con.execute(
+        f"create or replace temp view {view} as select {', '.join(selects)} from {raw.raw_table}"
+    )

@@ -1,0 +1,92 @@
+"""The DuckDB warehouse: connecting, the schema, reference tables and the SQL in sql/."""
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from liver_audit import ROOT
+from liver_audit.catalogue import load_catalogue
+
+SQL_DIR = ROOT / "sql"
+REFERENCE_DIR = ROOT / "data" / "reference"
+
+
+def sql(name: str) -> str:
+    """The text of sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def connect(path: str | Path = ":memory:", memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, creating its tables and views, with memory bounded and spill on."""
+    con = duckdb.connect(str(path))
+    limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
+    con.execute(f"set memory_limit = '{limit}'")
+    if str(path) != ":memory:":
+        con.execute("set temp_directory = ?", [str(Path(path).with_suffix(".tmp"))])
+    con.execute(sql("warehouse"))
+    con.execute(sql("macros"))
+    load_reference_tables(con)
+    for view in sorted((SQL_DIR / "views").glob("*.sql")):
+        con.execute(f"create or replace view {view.stem} as {view.read_text()}")
+    return con
+
+
+def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the reference tables from data/: code titles, synonyms, the rule catalogue."""
+    catalogue = load_catalogue()
+    con.execute(
+        "create or replace table opcs4_codes as "
+        "select * from read_csv(?, header = true, all_varchar = true)",
+        [str(REFERENCE_DIR / "opcs4_codes.csv")],
+    )
+    con.execute(
+        "create or replace table approach_synonyms as "
+        "select lower(trim(synonym)) as synonym, approach "
+        "from read_csv(?, header = true, all_varchar = true)",
+        [str(REFERENCE_DIR / "approach_synonyms.csv")],
+    )
+    for table, frame in {
+        "rule_catalogue": catalogue.rule_table(),
+        "rule_codes": catalogue.rule_codes(),
+        "rule_outcomes": catalogue.outcome_table(),
+    }.items():
+        con.register("frame", frame)
+        con.execute(f"create or replace table {table} as select * from frame")
+        con.unregister("frame")
+
+
+@contextmanager
+def warehouse(path: str | Path):
+    """A connection to the warehouse file, closed afterwards."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict | None = None) -> None:
+    """Insert or update the run's row in runs (counts only)."""
+    catalogue = load_catalogue()
+    if status == "running":
+        con.execute(
+            "insert into runs (run_id, started_at, status, catalogue_version) "
+            "values (?, current_timestamp, 'running', ?)",
+            [run_id, catalogue.version],
+        )
+        return
+    summary = summary or {}
+    con.execute(
+        """
+        update runs set finished_at = current_timestamp, status = ?, rows_read = ?,
+            rows_loaded = ?, rows_quarantined = ?, procedures_assessed = ?, summary = ?
+        where run_id = ?
+        """,
+        [status, summary.get("rows_read"), summary.get("rows_loaded"),
+         summary.get("rows_quarantined"), summary.get("procedures_assessed"),
+         json.dumps(summary, default=str), run_id],
+    )  # fmt: skip

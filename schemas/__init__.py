@@ -1,0 +1,25 @@
+"""pandera (polars) contracts for every table that crosses a boundary.
+
+A failed check on a row quarantines that row; the check's name is the quarantine reason
+(REASONS lists them all, with the one line shown to users).
+"""
+
+from schemas.assessments import Assessment
+from schemas.staged_episodes import StagedEpisode
+from schemas.staged_procedures import StagedProcedure
+from schemas.staged_theatre_records import StagedTheatreRecord
+
+REASONS = {
+    "line_malformed": "the line does not split into the header's columns",
+    "episode_id_missing": "no episode id (EPIKEY)",
+    "episode_id_duplicated": "the episode id appears more than once in the file (every copy quarantined)",
+    "provider_code_missing": "no provider code (PROCODE3)",
+    "date_invalid": "a date that is not a real YYYY-MM-DD date (HES sentinels 1800-01-01/1801-01-01 excepted)",
+    "episode_end_before_start": "the episode ends (EPIEND) before it starts (EPISTART)",
+    "admission_after_episode_start": "the admission (ADMIDATE) is after the episode start (EPISTART)",
+    "sex_invalid": "SEX outside the HES codes 0, 1, 2, 9, X",
+    "start_age_invalid": "STARTAGE outside 0-120 and the under-one codes 7001-7007",
+    "procedure_code_malformed": "a procedure code that is not letter + 3 digits (or - / &) after normalisation",
+}
+
+__all__ = ["Assessment", "StagedEpisode", "StagedProcedure", "StagedTheatreRecord", "REASONS"]

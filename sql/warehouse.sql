@@ -1,0 +1,100 @@
+-- The warehouse's tables. Idempotent: run on every connection that writes.
+-- Sensitive: episodes, procedures, theatre_records, quarantine and assessments hold
+-- episode-level rows; runs and input_files hold counts and file names only.
+
+create sequence if not exists input_file_ids start 1;
+
+-- One row per run of the pipeline.
+create table if not exists runs (
+    run_id varchar primary key,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar,                 -- running, completed, failed
+    catalogue_version varchar,
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    procedures_assessed bigint,
+    summary json                    -- counts only: the run's summary.json
+);
+
+-- One row per input file a run read.
+create table if not exists input_files (
+    file_id bigint primary key,
+    run_id varchar,
+    file_kind varchar,              -- episode_extract or theatre_records
+    file_name varchar,
+    file_path varchar,
+    sha256 varchar,
+    file_format varchar,            -- pipe, comma, tab or parquet
+    raw_table varchar,              -- the file as delivered, every column as text
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint
+);
+
+-- One row per episode (finished consultant episode); the latest delivery wins.
+create table if not exists episodes (
+    episode_id varchar not null,
+    file_id bigint,
+    source_row bigint,
+    provider_code varchar,
+    admission_date date,
+    episode_start_date date,
+    episode_end_date date,
+    sex varchar,
+    start_age integer,
+    primary_diagnosis_code varchar,
+    procedure_count integer         -- real OPCS-4 codes, sentinels excluded
+);
+
+-- One row per (episode, position, code); position = the source column's number.
+create table if not exists procedures (
+    episode_id varchar not null,
+    position integer not null,
+    procedure_code varchar not null,
+    procedure_date date,
+    file_id bigint
+);
+
+-- One row per theatre record; approach is null when the free text is not in the synonym table.
+create table if not exists theatre_records (
+    episode_id varchar not null,
+    operation_date date,
+    approach_text varchar,
+    approach varchar,
+    file_id bigint,
+    source_row bigint
+);
+
+-- One row per (input row, reason, field): why that row was not loaded.
+create table if not exists quarantine (
+    file_id bigint,
+    source_file varchar,
+    source_row bigint,
+    episode_id varchar,
+    reason varchar,
+    field varchar,
+    value varchar
+);
+
+-- One row per assessed procedure per run.
+create table if not exists assessments (
+    run_id varchar not null,
+    rule_id varchar not null,
+    episode_id varchar not null,
+    position integer not null,
+    procedure_code varchar not null,
+    qualifier_codes varchar,        -- the qualifier run, space separated
+    approach_code varchar,          -- approach codes in the run, space separated
+    documented_approach varchar,
+    documentation_status varchar,   -- documented, none, unknown_approach, conflicting
+    expected_approach_code varchar,
+    outcome varchar not null,
+    severity varchar,
+    provider_code varchar,
+    admission_date date,
+    episode_start_date date,
+    episode_end_date date,
+    procedure_date date
+);
