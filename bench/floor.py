@@ -43,7 +43,7 @@ def main(extract: str, database: str) -> None:
     """Load `extract` into a fresh DuckDB file `database` and print outcome counts as JSON."""
     con = duckdb.connect(database)
     con.execute(LOAD_SQL, [extract])
-    rows = con.execute("select count(*) from raw").fetchone()[0]
+    rows = con.execute("select count(*) from raw").fetchall()[0][0]
     outcomes = {f"{code}->{outcome}": n for code, outcome, n in con.execute(ASSESS_SQL).fetchall()}
     con.close()
     print(json.dumps({"rows": rows, "outcomes": outcomes}))

@@ -252,7 +252,7 @@ def generate(rows: int, out: Path, fmt: str = "csv", seed: int = 1,
         theatre_out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy ({THEATRE_SQL}) to {quote_path(theatre_out)} (format csv, header)")
         resections = con.execute(
-            f"select count(*) from read_csv({quote_path(theatre_out)})").fetchone()[0]
+            f"select count(*) from read_csv({quote_path(theatre_out)})").fetchall()[0][0]
     con.close()
     return {"rows": rows, "liver_resections": resections,
             "seconds": round(time.perf_counter() - started, 2)}

@@ -143,14 +143,14 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             f"({type(error).__name__})"
         ) from None
     raw.columns = [c.strip().upper() for c in con.table(raw.raw_table).columns]
-    raw.rows_read = con.execute(f"select count(*) from {raw.raw_table}").fetchone()[0]
+    raw.rows_read = con.execute(f"select count(*) from {raw.raw_table}").fetchall()[0][0]
     if raw.file_format != "parquet":
         con.execute(
             "create or replace temp table raw_malformed_lines as "
             "select distinct line - 1 as source_row, error_type::varchar as error_type "
             "from raw_rejects"
         )
-        raw.malformed_lines = con.execute("select count(*) from raw_malformed_lines").fetchone()[0]
+        raw.malformed_lines = con.execute("select count(*) from raw_malformed_lines").fetchall()[0][0]
         raw.rows_read += raw.malformed_lines
     else:
         con.execute(

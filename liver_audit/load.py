@@ -68,7 +68,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
     path = Path(path)
     file_format = inspect_file(con, path, kind)
     digest = sha256(path)
-    file_id = con.execute("select nextval('input_file_ids')").fetchone()[0]
+    file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
     raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
     # The raw table is committed on its own first: rowid numbers a committed table's rows
     # in file order, which gives each row its source_row (not so inside a transaction).
@@ -83,7 +83,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
             rows_loaded = _load_theatre_records(con, raw, file_id)
         rows_quarantined = con.execute(
             "select count(distinct source_row) from quarantine where file_id = ?", [file_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         result = FileResult(
             file_id, kind, path.name, file_format, digest,
             raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines,
@@ -193,7 +193,7 @@ def _load_episodes(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -
         """,
         [file_id],
     )
-    return con.execute("select count(*) from loaded_rows").fetchone()[0]
+    return con.execute("select count(*) from loaded_rows").fetchall()[0][0]
 
 
 def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -> int:
@@ -212,4 +212,4 @@ def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id:
         """,
         [file_id],
     )
-    return con.execute("select count(*) from loaded_rows").fetchone()[0]
+    return con.execute("select count(*) from loaded_rows").fetchall()[0][0]

@@ -1,0 +1,166 @@
+"""Loading episode extracts: every quarantine reason, and the HES quirks that must still load."""
+
+import polars as pl
+import pytest
+
+from liver_audit.errors import UnusableInput
+from tests.tables import episode_extract, load, parse_table
+
+GOOD = {"EPIKEY": "000000000009", "codes": "J023 Y752"}
+
+QUARANTINE_CASES = """
+| case                       | EPIKEY       | ADMIDATE   | EPISTART   | EPIEND     | SEX | STARTAGE | PROCODE3 | codes     | reason                        | field       |
+| no episode id              | .            | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | J023      | episode_id_missing            | EPIKEY      |
+| id is NA                   | NA           | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | J023      | episode_id_missing            | EPIKEY      |
+| malformed code             | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | J023 Y75  | procedure_code_malformed      | OPERTN_4_02 |
+| code with 6 characters     | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | J02311    | procedure_code_malformed      | OPERTN_4_01 |
+| chapter I does not exist   | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | I123      | procedure_code_malformed      | OPERTN_4_01 |
+| no such day                | 000000000001 | 2025-02-30 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | J023      | date_invalid                  | ADMIDATE    |
+| not ISO                    | 000000000001 | 2025-05-01 | 01/05/2025 | 2025-05-04 | 1   | 50       | RXA      | J023      | date_invalid                  | EPISTART    |
+| month 13                   | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-13-04 | 1   | 50       | RXA      | J023      | date_invalid                  | EPIEND      |
+| ends before it starts      | 000000000001 | 2025-05-01 | 2025-05-03 | 2025-05-02 | 1   | 50       | RXA      | J023      | episode_end_before_start      | EPIEND      |
+| admitted after the start   | 000000000001 | 2025-05-02 | 2025-05-01 | 2025-05-04 | 1   | 50       | RXA      | J023      | admission_after_episode_start | ADMIDATE    |
+| sex outside HES codes      | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 3   | 50       | RXA      | J023      | sex_invalid                   | SEX         |
+| age 121                    | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 121      | RXA      | J023      | start_age_invalid             | STARTAGE    |
+| age band 7008              | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 7008     | RXA      | J023      | start_age_invalid             | STARTAGE    |
+| age not a number           | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | abc      | RXA      | J023      | start_age_invalid             | STARTAGE    |
+| age not whole              | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 40.5     | RXA      | J023      | start_age_invalid             | STARTAGE    |
+| no provider                | 000000000001 | 2025-05-01 | 2025-05-01 | 2025-05-04 | 1   | 50       | .        | J023      | provider_code_missing         | PROCODE3    |
+"""
+
+
+@pytest.mark.parametrize(
+    "case", parse_table(QUARANTINE_CASES), ids=[c["case"] for c in parse_table(QUARANTINE_CASES)]
+)
+def test_quarantine_reason(fresh_db, tmp_path, case):
+    result = load(fresh_db, episode_extract(tmp_path / "extract.txt", [case, GOOD]))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    quarantined = fresh_db.sql("select source_row, reason, field from quarantine").fetchall()
+    assert quarantined == [(1, case["reason"], case["field"])]
+    assert fresh_db.sql("select episode_id from episodes").fetchall() == [("000000000009",)]
+
+
+def test_every_copy_of_a_duplicated_id_is_quarantined(fresh_db, tmp_path):
+    rows = [{"EPIKEY": "000000000001", "codes": "J023"}, GOOD, {"EPIKEY": "000000000001"}]
+    result = load(fresh_db, episode_extract(tmp_path / "extract.txt", rows))
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert fresh_db.sql("select source_row, reason from quarantine order by 1").fetchall() == [
+        (1, "episode_id_duplicated"),
+        (3, "episode_id_duplicated"),
+    ]
+
+
+def test_a_row_failing_two_checks_is_counted_once(fresh_db, tmp_path):
+    row = {"EPIKEY": "000000000001", "SEX": "7", "STARTAGE": "200", "codes": "J023 X"}
+    result = load(fresh_db, episode_extract(tmp_path / "extract.txt", [row, GOOD]))
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    reasons = fresh_db.sql("select reason from quarantine order by 1").fetchall()
+    assert reasons == [("procedure_code_malformed",), ("sex_invalid",), ("start_age_invalid",)]
+
+
+def test_malformed_line_is_quarantined_with_its_row_number(fresh_db, tmp_path):
+    path = episode_extract(tmp_path / "extract.txt", [GOOD, {"EPIKEY": "000000000002"}, GOOD])
+    lines = path.read_text().splitlines()
+    lines[2] += "|extra|fields"  # data row 2
+    lines[3] = lines[3].replace("000000000009", "000000000003")
+    path.write_text("\n".join(lines) + "\n")
+    result = load(fresh_db, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    assert fresh_db.sql("select source_row, reason from quarantine").fetchall() == [
+        (2, "line_malformed")
+    ]
+    loaded = fresh_db.sql("select source_row, episode_id from episodes order by 1").fetchall()
+    assert loaded == [(1, "000000000009"), (3, "000000000003")]
+
+
+LOADED_CODE_CASES = """
+| case                          | codes                   | procedures          |
+| dotted                        | J02.3 Y75.2             | 1:J023 2:Y752       |
+| lower case, padded            | ˽j023˽ y752             | 1:J023 2:Y752       |
+| local 5th character           | J0231 Y7521             | 1:J023 2:Y752       |
+| padded no-operation sentinel  | -˽˽˽ J024               | 2:J024              |
+| not-known sentinel in a gap   | J023 & Y752             | 1:J023 3:Y752       |
+| empty position                | J023 _ Y752             | 1:J023 3:Y752       |
+| NA and NULL are empty         | NA J023 NULL Y752       | 2:J023 4:Y752       |
+"""
+
+
+@pytest.mark.parametrize(
+    "case", parse_table(LOADED_CODE_CASES), ids=[c["case"] for c in parse_table(LOADED_CODE_CASES)]
+)
+def test_code_quirks_load(fresh_db, tmp_path, case):
+    row = {"EPIKEY": "000000000001", "codes": case["codes"]}
+    result = load(fresh_db, episode_extract(tmp_path / "extract.txt", [row]))
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    procedures = fresh_db.sql(
+        "select position || ':' || procedure_code from procedures order by position"
+    ).fetchall()
+    assert " ".join(p for (p,) in procedures) == case["procedures"]
+
+
+def test_leading_zeros_float_text_and_date_sentinels(fresh_db, tmp_path):
+    row = {
+        "EPIKEY": "000000000001", "SEX": "2.0", "STARTAGE": "7003.0",
+        "ADMIDATE": "1800-01-01", "EPIEND": "1801-01-01", "codes": "J023",
+    }  # fmt: skip
+    load(fresh_db, episode_extract(tmp_path / "extract.txt", [row]))
+    episode = fresh_db.execute(
+        "select episode_id, sex, start_age, admission_date, episode_end_date from episodes"
+    ).fetchall()[0]
+    assert episode == ("000000000001", "2", 7003, None, None)
+
+
+@pytest.mark.parametrize("delimiter", ["|", ",", "\t"])
+@pytest.mark.parametrize("bom_crlf", [False, True])
+def test_delimiters_bom_and_line_ends(fresh_db, tmp_path, delimiter, bom_crlf):
+    path = episode_extract(tmp_path / "extract.txt", [GOOD], delimiter=delimiter)
+    if bom_crlf:
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    result = load(fresh_db, path)
+    assert result.rows_loaded == 1
+    assert fresh_db.sql("select episode_id, procedure_count from episodes").fetchall() == [
+        ("000000000009", 2)
+    ]
+
+
+def test_parquet_and_opertn_nn_columns(fresh_db, tmp_path):
+    frame = pl.DataFrame(
+        {
+            "EPIKEY": ["000000000001"], "PROCODE3": ["RXA"], "ADMIDATE": ["2025-05-01"],
+            "EPISTART": ["2025-05-01"], "EPIEND": ["2025-05-02"], "SEX": ["1"],
+            "STARTAGE": [50], "OPERTN_01": ["J024"], "OPERTN_02": ["Y754"], "EXTRA": ["kept"],
+        }  # fmt: skip
+    )
+    path = tmp_path / "extract.parquet"
+    frame.write_parquet(path)
+    result = load(fresh_db, path)
+    assert (result.file_format, result.rows_loaded) == ("parquet", 1)
+    assert fresh_db.sql("select procedure_code from procedures order by position").fetchall() == [
+        ("J024",),
+        ("Y754",),
+    ]
+    # extra columns are kept, as delivered, in the file's raw table
+    raw_table = fresh_db.execute("select raw_table from input_files").fetchall()[0][0]
+    assert fresh_db.sql(f'select "EXTRA" from {raw_table}').fetchall() == [("kept",)]
+
+
+def test_missing_required_column_is_unusable(fresh_db, tmp_path):
+    path = tmp_path / "extract.txt"
+    path.write_text("EPIKEY|PROCODE3|OPERTN_4_01\n1|RXA|J023\n")
+    with pytest.raises(UnusableInput, match=r"extract.txt: row 0 \(header\): missing column\(s\) ADMIDATE"):
+        load(fresh_db, path)
+
+
+def test_empty_file_is_unusable(fresh_db, tmp_path):
+    path = tmp_path / "extract.txt"
+    path.write_text("")
+    with pytest.raises(UnusableInput, match="extract.txt: file is empty"):
+        load(fresh_db, path)
+
+
+def test_latest_delivery_of_an_episode_wins(fresh_db, tmp_path):
+    load(fresh_db, episode_extract(tmp_path / "a.txt", [{"EPIKEY": "1", "codes": "J023"}]))
+    load(fresh_db, episode_extract(tmp_path / "b.txt", [{"EPIKEY": "1", "codes": "J024 Y754"}]))
+    assert fresh_db.execute("select count(*) from episodes").fetchall()[0] == (1,)
+    codes = fresh_db.sql("select procedure_code from procedures order by position").fetchall()
+    assert codes == [("J024",), ("Y754",)]

@@ -1,0 +1,58 @@
+"""Write small extracts from pipe tables in tests, so tests read like the data."""
+
+from pathlib import Path
+
+from liver_audit.load import load_file
+
+EPISODE_HEADER = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
+EPISODE_DEFAULTS = {
+    "PROCODE3": "RXA",
+    "ADMIDATE": "2025-05-01",
+    "EPISTART": "2025-05-01",
+    "EPIEND": "2025-05-04",
+    "SEX": "2",
+    "STARTAGE": "61",
+}
+
+
+def parse_table(text: str) -> list[dict]:
+    """Rows of a pipe table (first line = header); `.` in a cell means an empty field."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = []
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows.append({h: ("" if c == "." else c) for h, c in zip(header, cells, strict=True)})
+    return rows
+
+
+def episode_extract(path: Path, rows: list[dict], delimiter: str = "|", positions: int = 6) -> Path:
+    """An extract with the required columns, OPERTN_4_01.. and OPDATE_01.., from dict rows.
+
+    A row's `codes` is a space-separated list of procedure codes, `_` for an empty position
+    and `˽` for a space inside a field (a padded code).
+    """
+    header = EPISODE_HEADER + [
+        f"{kind}_{n:02d}" for n in range(1, positions + 1) for kind in ("OPERTN_4", "OPDATE")
+    ]
+    lines = [delimiter.join(header)]
+    for row in rows:
+        codes = [("" if c == "_" else c.replace("˽", " ")) for c in row.get("codes", "").split()]
+        codes += [""] * (positions - len(codes))
+        values = [row.get(h, EPISODE_DEFAULTS.get(h, "")) for h in EPISODE_HEADER]
+        for code in codes:
+            values += [code, "2025-05-02" if code else ""]
+        lines.append(delimiter.join(values))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def theatre_file(path: Path, rows: list[dict]) -> Path:
+    lines = ["EPIKEY,OPDATE,APPROACH"]
+    lines += [f"{r['EPIKEY']},{r.get('OPDATE', '2025-05-02')},{r['APPROACH']}" for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def load(con, path: Path, kind: str = "episode_extract", run_id: str = "test-run"):
+    return load_file(con, path, kind, run_id)
