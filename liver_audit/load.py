@@ -2,6 +2,7 @@
 the valid rows and quarantine the rest, all in one transaction. Heavy lifting is DuckDB SQL
 and polars; nothing here loops over rows."""
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -67,7 +68,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
     """Load one episode extract or theatre file into the warehouse, in one transaction."""
     path = Path(path)
     file_format = inspect_file(con, path, kind)
-    digest = sha256(path)
+    # Hash in a thread while DuckDB reads: hashlib releases the GIL on large blocks.
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest_future = hashing.submit(sha256, path)
+    hashing.shutdown(wait=False)
     file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
     raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
     # The raw table is committed on its own first: rowid numbers a committed table's rows
@@ -81,6 +85,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
             rows_loaded = _load_episodes(con, raw, file_id)
         else:
             rows_loaded = _load_theatre_records(con, raw, file_id)
+        digest = digest_future.result()
         rows_quarantined = con.execute(
             "select count(distinct source_row) from quarantine where file_id = ?", [file_id]
         ).fetchall()[0][0]
@@ -140,10 +145,8 @@ def _quarantine(
     )
     con.unregister("failures")
     con.execute(
-        "create or replace temp table loaded_rows as "
-        f"select source_row, episode_id from {staged} "
-        "anti join (select source_row from quarantine where file_id = ?) as quarantined "
-        "using (source_row)",
+        "create or replace temp table quarantined_rows as "
+        "select distinct source_row from quarantine where file_id = ?",
         [file_id],
     )
 
@@ -163,33 +166,29 @@ def _load_episodes(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -
     )
     _quarantine(con, raw, file_id, failures, "stg_episodes")
     # The latest delivery of an episode replaces what the warehouse held for it.
+    con.execute(
+        "create or replace temp table loaded_rows as "
+        "select source_row, episode_id from stg_episodes anti join quarantined_rows using (source_row)"
+    )
     con.execute("delete from procedures where episode_id in (select episode_id from loaded_rows)")
     con.execute("delete from episodes where episode_id in (select episode_id from loaded_rows)")
     con.execute(
         """
         insert into procedures
-        select loaded_rows.episode_id, stg_procedures.position, stg_procedures.procedure_code,
-            stg_procedures.procedure_date, ?
+        select loaded_rows.episode_id, position, procedure_code, procedure_date, ?
         from stg_procedures
         inner join loaded_rows using (source_row)
-        where stg_procedures.procedure_code not in ('-', '&')
+        where procedure_code not in ('-', '&')
         """,
         [file_id],
     )
     con.execute(
         """
         insert into episodes
-        select stg_episodes.episode_id, ?, stg_episodes.source_row, provider_code, admission_date,
-            episode_start_date, episode_end_date, sex, start_age, primary_diagnosis_code,
-            coalesce(coded.procedure_count, 0)
+        select episode_id, ?, source_row, provider_code, admission_date, episode_start_date,
+            episode_end_date, sex, start_age, primary_diagnosis_code
         from stg_episodes
-        semi join loaded_rows using (source_row)
-        left join (
-            select source_row, count(*) as procedure_count
-            from stg_procedures
-            where procedure_code not in ('-', '&')
-            group by source_row
-        ) as coded using (source_row)
+        anti join quarantined_rows using (source_row)
         """,
         [file_id],
     )
@@ -201,6 +200,10 @@ def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id:
     failures = failed_checks(con, "stg_theatre_records", StagedTheatreRecord)
     _quarantine(con, raw, file_id, failures, "stg_theatre_records")
     con.execute(
+        "create or replace temp table loaded_rows as select source_row, episode_id "
+        "from stg_theatre_records anti join quarantined_rows using (source_row)"
+    )
+    con.execute(
         "delete from theatre_records where episode_id in (select episode_id from loaded_rows)"
     )
     con.execute(
@@ -208,7 +211,7 @@ def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id:
         insert into theatre_records
         select episode_id, operation_date, approach_text, approach, ?, source_row
         from stg_theatre_records
-        semi join loaded_rows using (source_row)
+        anti join quarantined_rows using (source_row)
         """,
         [file_id],
     )

@@ -6,20 +6,20 @@ create or replace temp macro hes_text(value) as
 
 -- A YYYY-MM-DD date. HES writes 1800-01-01 for null and 1801-01-01 for an invalid date
 -- submitted: both load as null. Anything else that is not a real date is null too, and
--- the pandera contract quarantines the row (schemas/).
+-- the pandera contract quarantines the row (schemas/). (A length and dash test plus a cast
+-- is several times faster than a regex and strptime.)
 create or replace temp macro hes_date(date_text) as
     case
         when date_text in ('1800-01-01', '1801-01-01') then null
-        when regexp_full_match(date_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')
-            then try_strptime(date_text, '%Y-%m-%d')::date
+        when length(date_text) = 10 and date_text[5] = '-' and date_text[8] = '-'
+            then try_cast(date_text as date)
     end;
 
 -- An OPCS-4 code as HES stores it: upper case, no dot or spaces, 4 characters; a local 5th
 -- character is dropped (J0231 -> J023), as CDS requires before submission (NHS Data
 -- Dictionary, OPCS-4 CODE: an4). Sentinels '-' and '&' pass through.
+create or replace temp macro opcs4_code_4(code) as
+    case when length(code) = 5 then left(code, 4) else code end;
+
 create or replace temp macro opcs4_code(code_text) as
-    case
-        when length(regexp_replace(upper(code_text), '[\s.]', '', 'g')) = 5
-            then left(regexp_replace(upper(code_text), '[\s.]', '', 'g'), 4)
-        else regexp_replace(upper(code_text), '[\s.]', '', 'g')
-    end;
+    opcs4_code_4(replace(replace(upper(code_text), '.', ''), ' ', ''));

@@ -3,10 +3,6 @@
 -- liver_audit/extracts.py). Numbers may arrive as float text ("2.0").
 with
 
-raw_episodes as (
-    select * from raw_episodes
-),
-
 cleaned as (
     select
         source_row,
@@ -21,27 +17,35 @@ cleaned as (
     from raw_episodes
 ),
 
+-- every copy of a repeated id is quarantined, so each copy carries the count
+repeated_ids as (
+    select episode_id, count(*) as copies
+    from cleaned
+    where episode_id is not null
+    group by episode_id
+    having count(*) > 1
+),
+
 final as (
     select
-        source_row,
-        episode_id,
-        -- every copy of a repeated id is quarantined, so each copy carries the count
-        case when episode_id is null then 1 else count(*) over (partition by episode_id) end
-            as episode_id_copies,
-        provider_code,
-        admission_date_text,
-        hes_date(admission_date_text) as admission_date,
-        episode_start_text,
-        hes_date(episode_start_text) as episode_start_date,
-        episode_end_text,
-        hes_date(episode_end_text) as episode_end_date,
-        sex,
-        start_age_text,
-        case when try_cast(start_age_text as double) = floor(try_cast(start_age_text as double))
-            then try_cast(try_cast(start_age_text as double) as integer) end as start_age,
-        case when primary_diagnosis_code not in ('-', '&') then primary_diagnosis_code end
+        cleaned.source_row,
+        cleaned.episode_id,
+        coalesce(repeated_ids.copies, 1) as episode_id_copies,
+        cleaned.provider_code,
+        cleaned.admission_date_text,
+        hes_date(cleaned.admission_date_text) as admission_date,
+        cleaned.episode_start_text,
+        hes_date(cleaned.episode_start_text) as episode_start_date,
+        cleaned.episode_end_text,
+        hes_date(cleaned.episode_end_text) as episode_end_date,
+        cleaned.sex,
+        cleaned.start_age_text,
+        case when try_cast(cleaned.start_age_text as double) = floor(try_cast(cleaned.start_age_text as double))
+            then try_cast(try_cast(cleaned.start_age_text as double) as integer) end as start_age,
+        case when cleaned.primary_diagnosis_code not in ('-', '&') then cleaned.primary_diagnosis_code end
             as primary_diagnosis_code,
     from cleaned
+    left join repeated_ids on repeated_ids.episode_id = cleaned.episode_id
 )
 
 select * from final

@@ -44,8 +44,7 @@ create table if not exists episodes (
     episode_end_date date,
     sex varchar,
     start_age integer,
-    primary_diagnosis_code varchar,
-    procedure_count integer         -- real OPCS-4 codes, sentinels excluded
+    primary_diagnosis_code varchar
 );
 
 -- One row per (episode, position, code); position = the source column's number.

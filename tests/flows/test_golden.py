@@ -1,0 +1,99 @@
+"""The golden end-to-end run: the real Prefect flow on data/sample/ (see its README).
+
+To accept a deliberate change of output: UPDATE_GOLDEN=1 make test, then review the diff.
+"""
+
+import json
+import os
+import re
+
+import pytest
+
+from flows.audit import audit_run
+from tests.conftest import SAMPLE
+
+GOLDEN = SAMPLE.parent.parent / "tests" / "golden"
+DETERMINISTIC_FILES = ["assessments.csv", "quarantine.csv", "summary.json"]
+
+
+@pytest.fixture(scope="module")
+def sample_run(prefect_harness, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    summary = audit_run(
+        extracts=[str(SAMPLE / "episodes.csv")],
+        theatre=str(SAMPLE / "theatre.csv"),
+        warehouse_path=str(out / "warehouse.duckdb"),
+        out_dir=str(out / "audit"),
+        run_id="golden-run",
+    )
+    return summary, out / "audit"
+
+
+@pytest.mark.parametrize("name", DETERMINISTIC_FILES)
+def test_outputs_match_golden_files(sample_run, name):
+    _, out = sample_run
+    produced = (out / name).read_text()
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        (GOLDEN / name).write_text(produced)
+    assert produced == (GOLDEN / name).read_text()
+
+
+def test_counts_match_the_sample_readme(sample_run):
+    """The totals the sample's README promises, row by row."""
+    summary, _ = sample_run
+    files = {f["file_name"]: f for f in summary["files"]}
+    assert [files["episodes.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [56, 44, 12]
+    assert [files["theatre.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [28, 26, 2]
+    assert summary["outcomes"] == {
+        "compliant": 21,
+        "wrong_approach_code": 5,
+        "misplaced_approach_code": 4,
+        "missing_approach_code": 3,
+        "non_standard_approach_code": 3,
+        "open_procedure": 5,
+    }
+
+
+def test_every_file_reconciles(sample_run):
+    summary, out = sample_run
+    for file in summary["files"]:
+        assert file["rows_read"] == file["rows_loaded"] + file["rows_quarantined"]
+    quarantine_rows = (out / "quarantine.csv").read_text().strip().splitlines()[1:]
+    assert len(quarantine_rows) == summary["rows_quarantined"]
+
+
+def test_report_is_self_contained_and_complete(sample_run):
+    summary, out = sample_run
+    html = (out / "report.html").read_text()
+    assert "<script" not in html and not re.search(r"(src|href)=\"https?:", html)
+    assert "NICE" in html and summary["catalogue_version"] in html
+    for file in summary["files"]:
+        assert file["sha256"] in html
+    # every procedure needing action is listed
+    flagged = sum(n for o, n in summary["outcomes"].items() if o not in ("compliant", "open_procedure"))
+    assert f"Procedures needing a coder's review ({flagged})" in html
+
+
+def test_prefect_artifacts_carry_counts_only(sample_run):
+    from prefect import get_client
+
+    summary, _ = sample_run
+    episode_ids = set(re.findall(r"\b\d{12}\b", (SAMPLE / "episodes.csv").read_text()))
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts()
+    keys = {artifact.key for artifact in artifacts}
+    assert {"liver-audit-run", "liver-audit-outcomes"} <= keys
+    text = json.dumps([artifact.data for artifact in artifacts], default=str)
+    assert not episode_ids & set(re.findall(r"\d{12}", text))
+    assert str(summary["procedures_assessed"]) in text
+
+
+def test_run_is_recorded_in_the_warehouse(sample_run):
+    import duckdb
+
+    _, out = sample_run
+    with duckdb.connect(str(out.parent / "warehouse.duckdb"), read_only=True) as con:
+        runs = con.execute("select run_id, status, rows_read, procedures_assessed from runs").fetchall()
+        assert runs == [("golden-run", "completed", 84, 41)]
+        views = {row[0] for row in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+        assert {"latest_assessments", "documented_approaches", "quarantined_rows"} <= views

@@ -1,0 +1,59 @@
+"""The liver-audit command as a user runs it: help, exit codes, one-line errors."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SAMPLE
+
+CLI = [sys.executable, "-m", "liver_audit.cli"]
+
+
+def liver_audit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["rules"]])
+def test_every_command_has_help(command):
+    result = liver_audit(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: liver-audit")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "no/such/extract.csv"], "no/such/extract.csv: no such file"),
+        (["run", str(SAMPLE / "theatre.csv")], "missing column(s) PROCODE3"),
+        (["run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "episodes.csv")],
+         "missing column(s) OPDATE, APPROACH"),
+        (["run"], "the following arguments are required: EXTRACT"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(args, message):
+    result = liver_audit(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
+    result = liver_audit(
+        "run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "theatre.csv"),
+        "--warehouse", str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"audit files: {tmp_path / 'out'}/" in result.stdout
+    for name in ("assessments.csv", "quarantine.csv", "summary.json", "report.html"):
+        assert (tmp_path / "out" / name).is_file()
+    # what the terminal shows carries counts and file names, never an episode id
+    episode_ids = set(re.findall(r"\b\d{12}\b", (SAMPLE / "episodes.csv").read_text()))
+    printed = result.stdout + result.stderr
+    assert not episode_ids & set(re.findall(r"\d{12}", printed))
+    assert "Traceback" not in printed and "leaked" not in printed
