@@ -6,11 +6,11 @@ import atexit
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 
 from liver_audit import __version__
 from liver_audit.errors import UnusableInput
+from liver_audit.prefect_server import TemporaryServer
 
 # Prefect on locked-down machines: no telemetry, a patient start-up on 2 cores, quiet logs
 # (../shared/docs/prefect-here.md). Set before prefect is imported; the user's env wins.
@@ -96,7 +96,39 @@ def run(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UnusableInput(f"{args.out}: --out must be a folder")
 
-    # Refuse unusable files before starting Prefect: a quick, clear answer.
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    if args.verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        # Boots while we check the inputs and import; Prefect reads the URL at import.
+        server = TemporaryServer().start()
+        os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        check_inputs(extracts, Path(args.theatre) if args.theatre else None)
+        from flows.audit import audit_run
+
+        if not args.verbose:
+            silence_prefect_console()
+        timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+        if server and not server.wait_until_healthy(timeout):
+            raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
+        summary = audit_run(
+            extracts=[str(p) for p in extracts],
+            theatre=args.theatre,
+            warehouse_path=args.warehouse,
+            out_dir=args.out,
+        )
+    finally:
+        if server:
+            server.stop()
+    print_summary(summary, args.warehouse)
+    return 0
+
+
+def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
+    """Refuse unusable files before the flow starts: a quick, clear answer."""
     import duckdb
 
     from liver_audit.load import inspect_file
@@ -104,42 +136,8 @@ def run(args: argparse.Namespace) -> int:
     with duckdb.connect() as con:
         for path in extracts:
             inspect_file(con, path, "episode_extract")
-        if args.theatre:
-            inspect_file(con, Path(args.theatre), "theatre_records")
-
-    for name, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    if args.verbose:
-        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
-    server = start_prefect_server()
-    from flows.audit import audit_run
-
-    if not args.verbose:
-        silence_prefect_console()
-    server.join()
-    summary = audit_run(
-        extracts=[str(p) for p in extracts],
-        theatre=args.theatre,
-        warehouse_path=args.warehouse,
-        out_dir=args.out,
-    )
-    print_summary(summary, args.warehouse)
-    return 0
-
-
-def start_prefect_server() -> threading.Thread:
-    """Without PREFECT_API_URL every run starts a temporary Prefect server (about 3 s): start
-    it in the background while the flow's modules import. Join before running the flow."""
-
-    def start() -> None:
-        if not os.environ.get("PREFECT_API_URL"):
-            from prefect.server.api.server import SubprocessASGIServer
-
-            SubprocessASGIServer().start()
-
-    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
-    thread.start()
-    return thread
+        if theatre:
+            inspect_file(con, theatre, "theatre_records")
 
 
 def silence_prefect_console() -> None:
