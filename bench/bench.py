@@ -78,7 +78,18 @@ def measure(argv: list[str], log_path: Path, rows: int) -> dict:
     return result
 
 
-def bench_size(rows: int, workdir: Path, command: str, seed: int) -> dict:
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time, with every wall time and the highest peak memory."""
+    if any("error" in run for run in runs):
+        return next(run for run in runs if "error" in run)
+    ordered = sorted(runs, key=lambda run: run["wall_seconds"])
+    median = dict(ordered[len(ordered) // 2])
+    median["all_wall_seconds"] = [run["wall_seconds"] for run in runs]
+    median["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+    return median
+
+
+def bench_size(rows: int, workdir: Path, command: str, seed: int, repeat: int) -> dict:
     """Generate one extract, then time the floor and our command on it."""
     run_dir = workdir / f"rows-{rows}"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -88,18 +99,25 @@ def bench_size(rows: int, workdir: Path, command: str, seed: int) -> dict:
     generated = generate(rows, extract, "csv", seed, theatre)
     generated["extract_mb"] = round(extract.stat().st_size / 2**20, 1)
 
-    print("  floor ...", flush=True)
     floor_argv = [sys.executable, str(BENCH_DIR / "floor.py"), str(extract),
                   str(run_dir / "floor.duckdb")]
-    floor = measure(floor_argv, run_dir / "floor.log", rows)
-    if "error" not in floor:
-        floor["outcomes"] = json.loads((run_dir / "floor.log").read_text())["outcomes"]
-
-    print("  ours ...", flush=True)
     paths = {"extract": extract, "theatre": theatre,
              "warehouse": run_dir / "ours" / "wh.duckdb", "out": run_dir / "ours" / "out"}
     ours_argv = shlex.split(command.format(**{k: shlex.quote(str(v)) for k, v in paths.items()}))
-    ours = measure(ours_argv, run_dir / "ours.log", rows)
+    # Floor and ours alternate, each from a fresh database, so both see the same machine
+    # state; the median of the repeats is reported (this VM's speed varies by ~10%).
+    floors, ours_runs = [], []
+    for attempt in range(1, repeat + 1):
+        print(f"  floor ({attempt}/{repeat}) ...", flush=True)
+        (run_dir / "floor.duckdb").unlink(missing_ok=True)
+        floors.append(measure(floor_argv, run_dir / "floor.log", rows))
+        print(f"  ours ({attempt}/{repeat}) ...", flush=True)
+        shutil.rmtree(run_dir / "ours", ignore_errors=True)
+        (run_dir / "ours").mkdir()
+        ours_runs.append(measure(ours_argv, run_dir / "ours.log", rows))
+    floor, ours = median_run(floors), median_run(ours_runs)
+    if "error" not in floor:
+        floor["outcomes"] = json.loads((run_dir / "floor.log").read_text())["outcomes"]
 
     ratio = None
     if "error" not in floor and "error" not in ours:
@@ -138,13 +156,15 @@ def main() -> None:
     parser.add_argument("--command", default=DEFAULT_COMMAND,
                         help="our command; placeholders {extract} {theatre} {warehouse} {out}")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each command per size; the median is reported (default 3)")
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="liver-audit-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     runs = []
     for rows in args.rows or [1_000_000]:
-        runs.append(bench_size(rows, workdir, args.command, args.seed))
+        runs.append(bench_size(rows, workdir, args.command, args.seed, args.repeat))
         if not args.keep:
             shutil.rmtree(workdir / f"rows-{rows}")
     if not args.keep and args.workdir is None:

@@ -9,14 +9,10 @@ from schemas import Assessment
 
 def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Assess the episodes loaded by this run's extracts; returns the procedures assessed."""
+    # The run's episode extracts: procedures carry the file they were loaded from.
     con.execute(
-        """
-        create or replace temp table assessment_scope as
-        select episodes.episode_id
-        from episodes
-        inner join input_files on input_files.file_id = episodes.file_id
-        where input_files.run_id = ?
-        """,
+        "create or replace temp table assessment_scope as "
+        "select file_id from input_files where run_id = ? and file_kind = 'episode_extract'",
         [run_id],
     )
     assessed = 0

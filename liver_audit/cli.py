@@ -105,24 +105,23 @@ def run(args: argparse.Namespace) -> int:
         # Boots while we check the inputs and import; Prefect reads the URL at import.
         server = TemporaryServer().start()
         os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        check_inputs(extracts, Path(args.theatre) if args.theatre else None)
-        from flows.audit import audit_run
+        # Stopped at exit, after Prefect's own exit handlers have sent the last logs and
+        # events (they register later, so run first); stopping it sooner makes them retry.
+        atexit.register(server.stop)
+    check_inputs(extracts, Path(args.theatre) if args.theatre else None)
+    from flows.audit import audit_run
 
-        if not args.verbose:
-            silence_prefect_console()
-        timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
-        if server and not server.wait_until_healthy(timeout):
-            raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
-        summary = audit_run(
-            extracts=[str(p) for p in extracts],
-            theatre=args.theatre,
-            warehouse_path=args.warehouse,
-            out_dir=args.out,
-        )
-    finally:
-        if server:
-            server.stop()
+    if not args.verbose:
+        silence_prefect_console()
+    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+    if server and not server.wait_until_healthy(timeout):
+        raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
+    summary = audit_run(
+        extracts=[str(p) for p in extracts],
+        theatre=args.theatre,
+        warehouse_path=args.warehouse,
+        out_dir=args.out,
+    )
     print_summary(summary, args.warehouse)
     return 0
 

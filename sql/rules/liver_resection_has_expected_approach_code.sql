@@ -1,4 +1,4 @@
--- One row per J02.3/J02.4 procedure of the episodes in assessment_scope: its qualifier run,
+-- One row per J02.3/J02.4 procedure loaded by the run (assessment_scope): its qualifier run,
 -- approach codes, documented approach and outcome (NICE IPG135; decision table in the README).
 -- Codes and the expected-code map come from the catalogue (data/rules/catalogue.toml).
 with
@@ -8,17 +8,20 @@ rule_codes as (
     where rule_id = 'liver_resection_has_expected_approach_code'
 ),
 
+-- The episodes with a J023/J024 loaded by the run's files (assessment_scope: file ids);
+-- found from the few assessed codes first, so the rest of the query reads few rows.
+liver_episodes as (
+    select distinct procedures.episode_id
+    from procedures
+    inner join rule_codes
+        on rule_codes.role = 'assessed_procedure' and rule_codes.code = procedures.procedure_code
+    where procedures.file_id in (select file_id from assessment_scope)
+),
+
 scoped_procedures as (
     select procedures.*
     from procedures
-    semi join assessment_scope on procedures.episode_id = assessment_scope.episode_id
-),
-
-liver_episodes as (
-    select distinct scoped_procedures.episode_id
-    from scoped_procedures
-    inner join rule_codes
-        on rule_codes.role = 'assessed_procedure' and rule_codes.code = scoped_procedures.procedure_code
+    semi join liver_episodes on procedures.episode_id = liver_episodes.episode_id
 ),
 
 flagged_procedures as (
@@ -44,7 +47,6 @@ flagged_procedures as (
             where role = 'assessed_procedure' and code = scoped_procedures.procedure_code
         ) as is_assessed,
     from scoped_procedures
-    semi join liver_episodes on scoped_procedures.episode_id = liver_episodes.episode_id
 ),
 
 -- A code outside Chapters Y/Z opens a block and the Y/Z codes after it join that block,
