@@ -130,13 +130,15 @@ def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
     """Refuse unusable files before the flow starts: a quick, clear answer."""
     import duckdb
 
+    from liver_audit.extracts import start_hashing
     from liver_audit.load import inspect_file
 
+    paths = [*extracts, *([theatre] if theatre else [])]
     with duckdb.connect() as con:
-        for path in extracts:
-            inspect_file(con, path, "episode_extract")
-        if theatre:
-            inspect_file(con, theatre, "theatre_records")
+        for path in paths:
+            inspect_file(con, path, "theatre_records" if path == theatre else "episode_extract")
+    for path in paths:
+        start_hashing(path)  # in the background, while Prefect's server boots
 
 
 def silence_prefect_console() -> None:

@@ -6,6 +6,7 @@ the staging queries in sql/ read it through a view with fixed column names.
 
 import hashlib
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +103,22 @@ def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
     }
 
 
-def sha256(path: Path) -> str:
+# One background thread hashes input files; hashlib releases the GIL on large blocks, so
+# hashing overlaps with waiting for Prefect's server and with DuckDB's reading.
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+_DIGESTS: dict[tuple[str, int, int], Future] = {}
+
+
+def start_hashing(path: Path) -> Future:
+    """The file's SHA-256 as a future; a file is hashed once per process."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = _HASHING.submit(_sha256, path)
+    return _DIGESTS[key]
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         while chunk := file.read(1 << 22):

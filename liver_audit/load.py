@@ -2,7 +2,6 @@
 the valid rows and quarantine the rest, all in one transaction. Heavy lifting is DuckDB SQL
 and polars; nothing here loops over rows."""
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from liver_audit.extracts import (
     numbered_columns,
     procedure_columns,
     read_raw,
-    sha256,
+    start_hashing,
 )
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import sql
@@ -68,10 +67,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
     """Load one episode extract or theatre file into the warehouse, in one transaction."""
     path = Path(path)
     file_format = inspect_file(con, path, kind)
-    # Hash in a thread while DuckDB reads: hashlib releases the GIL on large blocks.
-    hashing = ThreadPoolExecutor(max_workers=1)
-    digest_future = hashing.submit(sha256, path)
-    hashing.shutdown(wait=False)
+    digest_future = start_hashing(path)
     file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
     raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
     # The raw table is committed on its own first: rowid numbers a committed table's rows

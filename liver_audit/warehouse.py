@@ -12,6 +12,9 @@ from liver_audit.catalogue import load_catalogue
 
 SQL_DIR = ROOT / "sql"
 REFERENCE_DIR = ROOT / "data" / "reference"
+# Warehouse files whose tables, reference data and views this process has already set up:
+# a run opens the warehouse once per task, and the set-up need only happen once.
+_SET_UP: set[str] = set()
 
 
 def sql(name: str) -> str:
@@ -26,11 +29,15 @@ def connect(path: str | Path = ":memory:", memory_limit: str | None = None) -> d
     con.execute(f"set memory_limit = '{limit}'")
     if str(path) != ":memory:":
         con.execute("set temp_directory = ?", [str(Path(path).with_suffix(".tmp"))])
-    con.execute(sql("warehouse"))
-    con.execute(sql("macros"))
-    load_reference_tables(con)
-    for view in sorted((SQL_DIR / "views").glob("*.sql")):
-        con.execute(f"create or replace view {view.stem} as {view.read_text()}")
+    key = None if str(path) == ":memory:" else str(Path(path).resolve())
+    if key is None or key not in _SET_UP:
+        con.execute(sql("warehouse"))
+        load_reference_tables(con)
+        for view in sorted((SQL_DIR / "views").glob("*.sql")):
+            con.execute(f"create or replace view {view.stem} as {view.read_text()}")
+        if key:
+            _SET_UP.add(key)
+    con.execute(sql("macros"))  # temporary: per connection
     return con
 
 
