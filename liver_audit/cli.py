@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from liver_audit import __version__
-from liver_audit.errors import UnusableInput
+from liver_audit.errors import UnusableInput, WarehouseBusy
 from liver_audit.prefect_server import TemporaryServer
 
 # Prefect on locked-down machines: no telemetry, a patient start-up on 2 cores, quiet logs
@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnusableInput as error:
         print(f"liver-audit: {error}", file=sys.stderr)
         return 2
+    except WarehouseBusy as error:
+        print(f"liver-audit: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("liver-audit: interrupted", file=sys.stderr)
         return 1
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         # events (they register later, so run first); stopping it sooner makes them retry.
         atexit.register(server.stop)
     check_inputs(extracts, Path(args.theatre) if args.theatre else None)
+    check_warehouse(Path(args.warehouse))
     from flows.audit import audit_run
 
     if not args.verbose:
@@ -139,6 +143,21 @@ def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
             inspect_file(con, path, "theatre_records" if path == theatre else "episode_extract")
     for path in paths:
         start_hashing(path)  # in the background, while Prefect's server boots
+
+
+def check_warehouse(path: Path) -> None:
+    """Fail fast, in one line, if another run holds the warehouse (DuckDB has one writer)."""
+    import duckdb
+
+    from liver_audit.warehouse import warehouse
+
+    try:
+        with warehouse(path):
+            pass
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
+        raise
 
 
 def silence_prefect_console() -> None:

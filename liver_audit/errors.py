@@ -12,6 +12,10 @@ class ReconciliationError(Exception):
     """Rows read did not equal rows loaded plus rows quarantined for a file."""
 
 
+class WarehouseBusy(Exception):
+    """Another process has the warehouse open for writing (DuckDB allows one writer)."""
+
+
 class StageFailed(Exception):
     """A pipeline stage failed; the message names the stage and the error type only."""
 

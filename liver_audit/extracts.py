@@ -4,6 +4,7 @@ A raw table keeps the file exactly as delivered (every column, as text), so noth
 the staging queries in sql/ read it through a view with fixed column names.
 """
 
+import csv
 import hashlib
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -57,19 +58,25 @@ def detect_format(path: Path) -> str:
 
 
 def header_columns(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
-    """The file's column names, without reading its rows."""
+    """The file's column names (upper case, trimmed), without reading its rows."""
+    if file_format != "parquet":
+        return [column.strip().upper() for column in text_header(path, file_format)]
     try:
-        if file_format == "parquet":
-            relation = con.sql("select * from read_parquet($path)", params={"path": str(path)})
-        else:
-            relation = con.sql(
-                "select * from read_csv($path, header = true, all_varchar = true, delim = $delim, "
-                "quote = '\"', escape = '\"', sample_size = 1, store_rejects = true)",
-                params={"path": str(path), "delim": _delimiter(file_format)},
-            )
+        relation = con.sql("select * from read_parquet($path)", params={"path": str(path)})
         return [column.strip().upper() for column in relation.columns]
     except duckdb.Error as error:
-        raise UnusableInput(f"{path}: cannot read the header ({type(error).__name__})") from None
+        raise UnusableInput(f"{path}: cannot read as Parquet ({type(error).__name__})") from None
+
+
+def text_header(path: Path, file_format: str) -> list[str]:
+    """A delimited file's header as written."""
+    with open(path, "rb") as file:
+        line = file.readline()
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnusableInput(f"{path}: row 0 (header): not UTF-8 text") from None
+    return next(csv.reader([text.rstrip("\r\n")], delimiter=_delimiter(file_format)), [])
 
 
 def check_columns(path: Path, kind: str, columns: list[str]) -> None:
@@ -130,9 +137,11 @@ def _delimiter(file_format: str) -> str:
     return {name: delimiter for delimiter, name in DELIMITERS.items()}[file_format]
 
 
+# Every column as text, named from the header we parsed: no sniffing, so a bad line deep in
+# the file cannot make DuckDB misjudge the whole file's dialect.
 READ_CSV = (
-    "select * from read_csv($path, header = true, all_varchar = true, delim = $delim, "
-    "quote = '\"', escape = '\"'{rejects})"
+    "select * from read_csv($path, header = true, auto_detect = false, columns = {columns}, "
+    "delim = $delim, quote = '\"', escape = '\"'{rejects})"
 )
 # Lines that do not split into the header's columns go to raw_rejects, with line numbers.
 STORE_REJECTS = ", store_rejects = true, rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans'"
@@ -150,10 +159,14 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         if raw.file_format == "parquet":
             _create_raw_table(con, raw, "select columns(*)::varchar from read_parquet($path)")
         else:
+            names = text_header(raw.path, raw.file_format)
+            columns = "{" + ", ".join(
+                "'" + name.replace("'", "''") + "': 'VARCHAR'" for name in names
+            ) + "}"
             try:
-                _create_raw_table(con, raw, READ_CSV.format(rejects=""))
+                _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=""))
             except duckdb.InvalidInputException:
-                _create_raw_table(con, raw, READ_CSV.format(rejects=STORE_REJECTS))
+                _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=STORE_REJECTS))
                 con.execute(
                     "insert into raw_malformed_lines "
                     "select distinct line - 1, error_type::varchar from raw_rejects"

@@ -57,3 +57,22 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     printed = result.stdout + result.stderr
     assert not episode_ids & set(re.findall(r"\d{12}", printed))
     assert "Traceback" not in printed and "leaked" not in printed
+
+
+def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
+    """DuckDB allows one writing process: the second run says so instead of failing later."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+         str(tmp_path / "wh.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = liver_audit("run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"))
+    finally:
+        holder.kill()
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"liver-audit: {tmp_path / 'wh.duckdb'}: the warehouse is in use by another process"
+    ]

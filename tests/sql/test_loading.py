@@ -164,3 +164,28 @@ def test_latest_delivery_of_an_episode_wins(fresh_db, tmp_path):
     assert fresh_db.execute("select count(*) from episodes").fetchall()[0] == (1,)
     codes = fresh_db.sql("select procedure_code from procedures order by position").fetchall()
     assert codes == [("J024",), ("Y754",)]
+
+
+BAD_LINES = {
+    "unterminated quote": b'2|RXA|"2025-05-01|2025-05-01|2025-05-04|1|50|J023\n',
+    "not UTF-8": b"2|R\xe9A|2025-05-01|2025-05-01|2025-05-04|1|50|J023\n",
+}
+
+
+@pytest.mark.parametrize("line", BAD_LINES.values(), ids=BAD_LINES.keys())
+def test_a_line_that_cannot_be_parsed_is_quarantined(fresh_db, tmp_path, line):
+    path = tmp_path / "extract.txt"
+    header = b"EPIKEY|PROCODE3|ADMIDATE|EPISTART|EPIEND|SEX|STARTAGE|OPERTN_4_01\n"
+    path.write_bytes(header + b"1|RXA|2025-05-01|2025-05-01|2025-05-04|1|50|J023\n" + line)
+    result = load(fresh_db, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert fresh_db.sql("select source_row, reason from quarantine").fetchall() == [
+        (2, "line_malformed")
+    ]
+
+
+def test_a_header_without_rows_loads_nothing(fresh_db, tmp_path):
+    path = tmp_path / "extract.txt"
+    path.write_text("EPIKEY|PROCODE3|ADMIDATE|EPISTART|EPIEND|SEX|STARTAGE|OPERTN_4_01\n")
+    result = load(fresh_db, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (0, 0, 0)
