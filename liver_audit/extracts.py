@@ -91,18 +91,11 @@ def check_columns(path: Path, kind: str, columns: list[str]) -> None:
 
 def procedure_columns(columns: list[str]) -> dict[int, str]:
     """Position -> procedure column: OPERTN_4_nn, or OPERTN_nn where the file has none."""
-    for pattern in (r"OPERTN_4_(\d{2})", r"OPERTN_(\d{2})"):
-        found = {
-            int(match.group(1)): column
-            for column in columns
-            if (match := re.fullmatch(pattern, column)) and 1 <= int(match.group(1)) <= MAX_POSITIONS
-        }
-        if found:
-            return found
-    return {}
+    return numbered_columns(columns, r"OPERTN_4_(\d{2})") or numbered_columns(columns, r"OPERTN_(\d{2})")
 
 
 def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
+    """Position -> column for the columns matching pattern (its group is the position)."""
     return {
         int(match.group(1)): column
         for column in columns

@@ -18,6 +18,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-t
 .tile { border: 1px solid #d5dde2; border-radius: 6px; padding: .6rem 1rem; min-width: 9rem; }
 .tile b { display: block; font-size: 1.5rem; }
 table { border-collapse: collapse; margin-top: .5rem; }
+.scroll { overflow-x: auto; }
 th, td { border-bottom: 1px solid #e3e8eb; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 th { background: #f2f5f7; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -39,7 +40,7 @@ def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()
         + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _text(value) -> str:
@@ -87,7 +88,8 @@ def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue
             [_text(row["provider_code"])] + [_text(row[name]) for name in names]
             for row in by_provider.iter_rows(named=True)
         ]
-        provider_table = _table(["provider"] + names, provider_rows, set(range(1, len(names) + 1)))
+        headers = ["provider"] + [name.replace("_", " ") for name in names]  # lets headers wrap
+        provider_table = _table(headers, provider_rows, set(range(1, len(names) + 1)))
     else:
         provider_table = "<p>No procedures assessed.</p>"
 
