@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from liver_audit.errors import UnusableInput
-from tests.tables import episode_extract, load, parse_table
+from tests.tables import episode_extract, load, parse_table, theatre_file
 
 GOOD = {"EPIKEY": "000000000009", "codes": "J023 Y752"}
 
@@ -189,3 +189,23 @@ def test_a_header_without_rows_loads_nothing(fresh_db, tmp_path):
     path.write_text("EPIKEY|PROCODE3|ADMIDATE|EPISTART|EPIEND|SEX|STARTAGE|OPERTN_4_01\n")
     result = load(fresh_db, path)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (0, 0, 0)
+
+
+THEATRE_QUARANTINE_CASES = """
+| case            | EPIKEY       | OPDATE     | reason             | field  |
+| no episode id   | .            | 2025-05-02 | episode_id_missing | EPIKEY |
+| no such day     | 000000000001 | 2025-02-30 | date_invalid       | OPDATE |
+"""
+
+
+@pytest.mark.parametrize(
+    "case",
+    parse_table(THEATRE_QUARANTINE_CASES),
+    ids=[c["case"] for c in parse_table(THEATRE_QUARANTINE_CASES)],
+)
+def test_theatre_quarantine_reason(fresh_db, tmp_path, case):
+    rows = [case | {"APPROACH": "lap"}, {"EPIKEY": "000000000002", "APPROACH": "open"}]
+    result = load(fresh_db, theatre_file(tmp_path / "theatre.csv", rows), "theatre_records")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    quarantined = fresh_db.sql("select source_row, reason, field from quarantine").fetchall()
+    assert quarantined == [(1, case["reason"], case["field"])]
