@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from liver_audit import __version__
-from liver_audit.errors import UnusableInput, WarehouseBusy
+from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated
 from liver_audit.prefect_server import TemporaryServer
 
 # Prefect on locked-down machines: no telemetry, a patient start-up on 2 cores, quiet logs
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except UnusableInput as error:
         print(f"liver-audit: {error}", file=sys.stderr)
         return 2
-    except WarehouseBusy as error:
+    except (WarehouseBusy, WarehouseOutdated) as error:
         print(f"liver-audit: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

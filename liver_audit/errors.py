@@ -16,6 +16,10 @@ class WarehouseBusy(Exception):
     """Another process has the warehouse open for writing (DuckDB allows one writer)."""
 
 
+class WarehouseOutdated(Exception):
+    """The warehouse was written with another schema version."""
+
+
 class StageFailed(Exception):
     """A pipeline stage failed; the message names the stage and the error type only."""
 
@@ -27,7 +31,7 @@ def no_row_values(stage: str):
     the original (for synthetic data only)."""
     try:
         yield
-    except (UnusableInput, ReconciliationError, StageFailed):
+    except (UnusableInput, ReconciliationError, StageFailed, WarehouseOutdated):
         raise
     except Exception as error:
         if os.environ.get("LIVER_AUDIT_DEBUG") == "1":

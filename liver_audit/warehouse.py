@@ -9,8 +9,11 @@ import duckdb
 
 from liver_audit import ROOT
 from liver_audit.catalogue import load_catalogue
+from liver_audit.errors import WarehouseOutdated
 
 SQL_DIR = ROOT / "sql"
+# Bump when sql/warehouse.sql changes a table: older warehouses are then refused, clearly.
+SCHEMA_VERSION = "1"
 REFERENCE_DIR = ROOT / "data" / "reference"
 # Warehouse files whose tables, reference data and views this process has already set up:
 # a run opens the warehouse once per task, and the set-up need only happen once.
@@ -32,6 +35,7 @@ def connect(path: str | Path = ":memory:", memory_limit: str | None = None) -> d
     key = None if str(path) == ":memory:" else str(Path(path).resolve())
     if key is None or key not in _SET_UP:
         con.execute(sql("warehouse"))
+        check_schema_version(con, path)
         load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):
             con.execute(f"create or replace view {view.stem} as {view.read_text()}")
@@ -39,6 +43,23 @@ def connect(path: str | Path = ":memory:", memory_limit: str | None = None) -> d
             _SET_UP.add(key)
     con.execute(sql("macros"))  # temporary: per connection
     return con
+
+
+def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Record the schema version in a new warehouse; refuse one written with another."""
+    con.execute(
+        "insert into warehouse_info values ('schema_version', ?) on conflict do nothing",
+        [SCHEMA_VERSION],
+    )
+    (version,) = con.execute(
+        "select value from warehouse_info where key = 'schema_version'"
+    ).fetchall()[0]
+    if version != SCHEMA_VERSION:
+        con.close()
+        raise WarehouseOutdated(
+            f"{path}: warehouse schema version {version}, this liver-audit writes version "
+            f"{SCHEMA_VERSION}: use a new --warehouse"
+        )
 
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,6 +4,9 @@
 
 create sequence if not exists input_file_ids start 1;
 
+-- Facts about the warehouse itself, e.g. the schema version liver-audit wrote it with.
+create table if not exists warehouse_info (key varchar primary key, value varchar);
+
 -- One row per run of the pipeline.
 create table if not exists runs (
     run_id varchar primary key,

@@ -76,3 +76,17 @@ def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: {tmp_path / 'wh.duckdb'}: the warehouse is in use by another process"
     ]
+
+
+def test_a_warehouse_of_another_schema_version_is_refused_in_one_line(tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
+        con.execute("create table warehouse_info (key varchar primary key, value varchar)")
+        con.execute("insert into warehouse_info values ('schema_version', '0')")
+    result = liver_audit("run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"liver-audit: {tmp_path / 'wh.duckdb'}: warehouse schema version 0, this liver-audit "
+        "writes version 1: use a new --warehouse"
+    ]
