@@ -15,7 +15,6 @@ from pathlib import Path
 
 import duckdb
 import psutil
-
 from generate_extract import generate
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -55,8 +54,9 @@ def measure(argv: list[str], log_path: Path, rows: int) -> dict:
     with log_path.open("w") as log:
         started = time.perf_counter()
         try:
-            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                       env={**os.environ, **SUBPROCESS_ENV})
+            process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **SUBPROCESS_ENV}
+            )
         except OSError as error:
             return {**result, "error": str(error)}
         tree = psutil.Process(process.pid)
@@ -69,8 +69,12 @@ def measure(argv: list[str], log_path: Path, rows: int) -> dict:
             except subprocess.TimeoutExpired:
                 pass
         wall = time.perf_counter() - started
-    result.update(exit_code=process.returncode, wall_seconds=round(wall, 2),
-                  peak_rss_mb=round(peak / 2**20, 1), rows_per_second=round(rows / wall))
+    result.update(
+        exit_code=process.returncode,
+        wall_seconds=round(wall, 2),
+        peak_rss_mb=round(peak / 2**20, 1),
+        rows_per_second=round(rows / wall),
+    )
     if process.returncode != 0:
         result["error"] = f"exit code {process.returncode}"
         tail = log_path.read_text(errors="replace").splitlines()[-15:]
@@ -99,10 +103,18 @@ def bench_size(rows: int, workdir: Path, command: str, seed: int, repeat: int) -
     generated = generate(rows, extract, "csv", seed, theatre)
     generated["extract_mb"] = round(extract.stat().st_size / 2**20, 1)
 
-    floor_argv = [sys.executable, str(BENCH_DIR / "floor.py"), str(extract),
-                  str(run_dir / "floor.duckdb")]
-    paths = {"extract": extract, "theatre": theatre,
-             "warehouse": run_dir / "ours" / "wh.duckdb", "out": run_dir / "ours" / "out"}
+    floor_argv = [
+        sys.executable,
+        str(BENCH_DIR / "floor.py"),
+        str(extract),
+        str(run_dir / "floor.duckdb"),
+    ]
+    paths = {
+        "extract": extract,
+        "theatre": theatre,
+        "warehouse": run_dir / "ours" / "wh.duckdb",
+        "out": run_dir / "ours" / "out",
+    }
     ours_argv = shlex.split(command.format(**{k: shlex.quote(str(v)) for k, v in paths.items()}))
     # Floor and ours alternate, each from a fresh database, so both see the same machine
     # state; the median of the repeats is reported (this VM's speed varies by ~10%).
@@ -121,10 +133,17 @@ def bench_size(rows: int, workdir: Path, command: str, seed: int, repeat: int) -
 
     ratio = None
     if "error" not in floor and "error" not in ours:
-        ratio = {"wall": round(ours["wall_seconds"] / floor["wall_seconds"], 2),
-                 "peak_rss": round(ours["peak_rss_mb"] / floor["peak_rss_mb"], 2)}
-    return {"rows": rows, "generated": generated, "floor": floor, "ours": ours,
-            "ours_over_floor": ratio}
+        ratio = {
+            "wall": round(ours["wall_seconds"] / floor["wall_seconds"], 2),
+            "peak_rss": round(ours["peak_rss_mb"] / floor["peak_rss_mb"], 2),
+        }
+    return {
+        "rows": rows,
+        "generated": generated,
+        "floor": floor,
+        "ours": ours,
+        "ours_over_floor": ratio,
+    }
 
 
 def print_table(runs: list[dict]) -> None:
@@ -137,8 +156,10 @@ def print_table(runs: list[dict]) -> None:
             measured = run[name]
             note = measured.get("error", "")
             if "wall_seconds" in measured:
-                print(f"{rows}  {name:<6}{measured['wall_seconds']:>9.2f}"
-                      f"{measured['peak_rss_mb']:>10.1f}{measured['rows_per_second']:>12,}  {note}")
+                print(
+                    f"{rows}  {name:<6}{measured['wall_seconds']:>9.2f}"
+                    f"{measured['peak_rss_mb']:>10.1f}{measured['rows_per_second']:>12,}  {note}"
+                )
             else:
                 print(f"{rows}  {name:<6}{'-':>9}{'-':>10}{'-':>12}  {note}")
         if ratio := run["ours_over_floor"]:
@@ -148,16 +169,28 @@ def print_table(runs: list[dict]) -> None:
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, action="append",
-                        help="extract size; repeat for several (default 1000000)")
-    parser.add_argument("--workdir", type=Path,
-                        help="where extracts and outputs go (default: a temp dir)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        action="append",
+        help="extract size; repeat for several (default 1000000)",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="where extracts and outputs go (default: a temp dir)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep extracts, databases and logs")
-    parser.add_argument("--command", default=DEFAULT_COMMAND,
-                        help="our command; placeholders {extract} {theatre} {warehouse} {out}")
+    parser.add_argument(
+        "--command",
+        default=DEFAULT_COMMAND,
+        help="our command; placeholders {extract} {theatre} {warehouse} {out}",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each command per size; the median is reported (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each command per size; the median is reported (default 3)",
+    )
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="liver-audit-bench-"))
@@ -173,10 +206,13 @@ def main() -> None:
     print_table(runs)
     results = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(),
-                    "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                    "platform": platform.platform(), "python": platform.python_version(),
-                    "duckdb": duckdb.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+        },
         "command": args.command,
         "poll_seconds": POLL_SECONDS,
         "runs": runs,

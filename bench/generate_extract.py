@@ -235,8 +235,9 @@ def quote_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def generate(rows: int, out: Path, fmt: str = "csv", seed: int = 1,
-             theatre_out: Path | None = None) -> dict:
+def generate(
+    rows: int, out: Path, fmt: str = "csv", seed: int = 1, theatre_out: Path | None = None
+) -> dict:
     """Write the extract (and theatre file) and return row counts and timing."""
     started = time.perf_counter()
     con = duckdb.connect()
@@ -252,10 +253,14 @@ def generate(rows: int, out: Path, fmt: str = "csv", seed: int = 1,
         theatre_out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy ({THEATRE_SQL}) to {quote_path(theatre_out)} (format csv, header)")
         resections = con.execute(
-            f"select count(*) from read_csv({quote_path(theatre_out)})").fetchall()[0][0]
+            f"select count(*) from read_csv({quote_path(theatre_out)})"
+        ).fetchall()[0][0]
     con.close()
-    return {"rows": rows, "liver_resections": resections,
-            "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "rows": rows,
+        "liver_resections": resections,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def main() -> None:
@@ -268,9 +273,14 @@ def main() -> None:
     parser.add_argument("--theatre-out", type=Path)
     args = parser.parse_args()
     result = generate(args.rows, args.out, args.format, args.seed, args.theatre_out)
-    print(f"wrote {args.out} ({result['rows']:,} rows, {result['seconds']} s)"
-          + (f"; {args.theatre_out} ({result['liver_resections']} resections)"
-             if args.theatre_out else ""))
+    print(
+        f"wrote {args.out} ({result['rows']:,} rows, {result['seconds']} s)"
+        + (
+            f"; {args.theatre_out} ({result['liver_resections']} resections)"
+            if args.theatre_out
+            else ""
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -43,14 +43,26 @@ def build_parser() -> argparse.ArgumentParser:
         "the warehouse, quarantine rows that fail validation, assess every J02.3/J02.4 "
         "procedure and write assessments.csv, quarantine.csv, summary.json and report.html.",
     )
-    run.add_argument("extracts", nargs="+", metavar="EXTRACT",
-                     help="HES APC episode extract: pipe, comma or tab delimited text, or Parquet")
-    run.add_argument("--theatre", metavar="FILE",
-                     help="theatre records (EPIKEY, OPDATE, APPROACH): the documented approach")
-    run.add_argument("--warehouse", metavar="PATH", default="data/warehouse.duckdb",
-                     help="DuckDB warehouse file (default: %(default)s)")
-    run.add_argument("--out", metavar="DIR",
-                     help="folder for the audit files (default: reports/<run id>/)")
+    run.add_argument(
+        "extracts",
+        nargs="+",
+        metavar="EXTRACT",
+        help="HES APC episode extract: pipe, comma or tab delimited text, or Parquet",
+    )
+    run.add_argument(
+        "--theatre",
+        metavar="FILE",
+        help="theatre records (EPIKEY, OPDATE, APPROACH): the documented approach",
+    )
+    run.add_argument(
+        "--warehouse",
+        metavar="PATH",
+        default="data/warehouse.duckdb",
+        help="DuckDB warehouse file (default: %(default)s)",
+    )
+    run.add_argument(
+        "--out", metavar="DIR", help="folder for the audit files (default: reports/<run id>/)"
+    )
     run.add_argument("--verbose", action="store_true",
                      help="show Prefect's run logs (counts and file names only)")  # fmt: skip
 

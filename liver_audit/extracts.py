@@ -91,7 +91,9 @@ def check_columns(path: Path, kind: str, columns: list[str]) -> None:
 
 def procedure_columns(columns: list[str]) -> dict[int, str]:
     """Position -> procedure column: OPERTN_4_nn, or OPERTN_nn where the file has none."""
-    return numbered_columns(columns, r"OPERTN_4_(\d{2})") or numbered_columns(columns, r"OPERTN_(\d{2})")
+    return numbered_columns(columns, r"OPERTN_4_(\d{2})") or numbered_columns(
+        columns, r"OPERTN_(\d{2})"
+    )
 
 
 def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
@@ -137,7 +139,9 @@ READ_CSV = (
     "delim = $delim, quote = '\"', escape = '\"'{rejects})"
 )
 # Lines that do not split into the header's columns go to raw_rejects, with line numbers.
-STORE_REJECTS = ", store_rejects = true, rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans'"
+STORE_REJECTS = (
+    ", store_rejects = true, rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans'"
+)
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
@@ -145,7 +149,9 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     only if a line does not split into the header's columns is it read again setting such
     lines aside for quarantine (storing rejects costs about a fifth more on a clean file)."""
     con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
-    con.execute("create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)")
+    con.execute(
+        "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
+    )
     # rowid must follow file order here; later steps may reorder freely (and run faster).
     con.execute("set preserve_insertion_order = true")
     try:
@@ -153,9 +159,11 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             _create_raw_table(con, raw, "select columns(*)::varchar from read_parquet($path)")
         else:
             names = text_header(raw.path, raw.file_format)
-            columns = "{" + ", ".join(
-                "'" + name.replace("'", "''") + "': 'VARCHAR'" for name in names
-            ) + "}"
+            columns = (
+                "{"
+                + ", ".join("'" + name.replace("'", "''") + "': 'VARCHAR'" for name in names)
+                + "}"
+            )
             try:
                 _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=""))
             except duckdb.InvalidInputException:

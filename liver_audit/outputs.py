@@ -82,8 +82,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
             [run_id],
         ).fetchall()
     )
-    theatre = con.sql(
-        """
+    theatre = (
+        con.sql(
+            """
         with run_theatre as (
             select theatre_records.*
             from theatre_records inner join input_files using (file_id)
@@ -100,8 +101,11 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
             ) as episodes_not_in_warehouse,
         from run_theatre
         """,
-        params=[run_id],
-    ).pl().to_dicts()[0]
+            params=[run_id],
+        )
+        .pl()
+        .to_dicts()[0]
+    )
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,

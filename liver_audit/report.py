@@ -103,8 +103,17 @@ def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue
     ]  # fmt: skip
     flagged_table = (
         _table(
-            ["episode", "provider", "episode start", "position", "code", "codes after it",
-             "documented approach", "expected code", "outcome"],
+            [
+                "episode",
+                "provider",
+                "episode start",
+                "position",
+                "code",
+                "codes after it",
+                "documented approach",
+                "expected code",
+                "outcome",
+            ],
             flagged_rows,
             {3},
         )  # fmt: skip
@@ -120,7 +129,7 @@ def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue
     ]  # fmt: skip
     rules = "".join(
         f"<p><b>{_text(rule['id'])}</b> ({_text(rule['severity'])}): {_text(rule['description'])}"
-        f"<br><span class=\"muted\">Standard: {_text(rule['standard'])}, "
+        f'<br><span class="muted">Standard: {_text(rule["standard"])}, '
         f"{_text(rule['source_url'])}</span></p>"
         for rule in catalogue.rules
     )
@@ -128,12 +137,12 @@ def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Liver resection approach coding audit: run {_text(summary['run_id'])}</title>
+<title>Liver resection approach coding audit: run {_text(summary["run_id"])}</title>
 <style>{STYLE}</style></head>
 <body>
 <h1>Liver resection approach coding audit</h1>
-<p class="muted">Run {_text(summary['run_id'])} · rule catalogue {_text(summary['catalogue_version'])}
-· liver-audit {_text(summary['liver_audit_version'])} · holds episode-level data: keep inside the trust</p>
+<p class="muted">Run {_text(summary["run_id"])} · rule catalogue {_text(summary["catalogue_version"])}
+· liver-audit {_text(summary["liver_audit_version"])} · holds episode-level data: keep inside the trust</p>
 <div class="tiles">{tiles}</div>
 <h2>Outcomes</h2>
 {_table(["outcome", "procedures", ""], outcome_rows, {1})}

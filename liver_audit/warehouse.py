@@ -25,7 +25,9 @@ def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def connect(path: str | Path = ":memory:", memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path = ":memory:", memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, creating its tables and views, with memory bounded and spill on."""
     con = duckdb.connect(str(path))
     limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
@@ -97,7 +99,9 @@ def warehouse(path: str | Path):
         con.close()
 
 
-def record_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict | None = None) -> None:
+def record_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict | None = None
+) -> None:
     """Insert or update the run's row in runs (counts only)."""
     catalogue = load_catalogue()
     if status == "running":

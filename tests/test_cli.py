@@ -15,7 +15,9 @@ CLI = [sys.executable, "-m", "liver_audit.cli"]
 
 def liver_audit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["rules"]])
@@ -30,8 +32,10 @@ def test_every_command_has_help(command):
     [
         (["run", "no/such/extract.csv"], "no/such/extract.csv: no such file"),
         (["run", str(SAMPLE / "theatre.csv")], "missing column(s) PROCODE3"),
-        (["run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "episodes.csv")],
-         "missing column(s) OPDATE, APPROACH"),
+        (
+            ["run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "episodes.csv")],
+            "missing column(s) OPDATE, APPROACH",
+        ),
         (["run"], "the following arguments are required: EXTRACT"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -69,7 +73,9 @@ def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = liver_audit("run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"))
+        result = liver_audit(
+            "run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb")
+        )
     finally:
         holder.kill()
     assert result.returncode == 1
@@ -84,7 +90,9 @@ def test_a_warehouse_of_another_schema_version_is_refused_in_one_line(tmp_path):
     with duckdb.connect(str(tmp_path / "wh.duckdb")) as con:
         con.execute("create table warehouse_info (key varchar primary key, value varchar)")
         con.execute("insert into warehouse_info values ('schema_version', '0')")
-    result = liver_audit("run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"))
+    result = liver_audit(
+        "run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb")
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: {tmp_path / 'wh.duckdb'}: warehouse schema version 0, this liver-audit "

@@ -11,7 +11,9 @@ from tests.conftest import EXTERNAL
 ARTIFICIAL = EXTERNAL / "artificial-hes"
 
 
-@pytest.mark.parametrize("name", ["artificial_hes_apc_0102_truncated.csv", "artificial_hes_apc_0102_truncated.parquet"])
+@pytest.mark.parametrize(
+    "name", ["artificial_hes_apc_0102_truncated.csv", "artificial_hes_apc_0102_truncated.parquet"]
+)
 def test_artificial_hes_reconciles(prefect_harness, tmp_path, name):
     summary = audit_run(
         extracts=[str(ARTIFICIAL / name)],
@@ -38,7 +40,9 @@ def test_csv_and_parquet_agree(prefect_harness, tmp_path):
         )
         for kind in ("csv", "parquet")
     ]
-    csv, parquet = ({k: r[k] for k in ("rows_read", "rows_loaded", "quarantine_reasons")} for r in results)
+    csv, parquet = (
+        {k: r[k] for k in ("rows_read", "rows_loaded", "quarantine_reasons")} for r in results
+    )
     assert csv == parquet
 
 

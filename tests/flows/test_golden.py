@@ -42,8 +42,16 @@ def test_counts_match_the_sample_readme(sample_run):
     """The totals the sample's README promises, row by row."""
     summary, _ = sample_run
     files = {f["file_name"]: f for f in summary["files"]}
-    assert [files["episodes.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [56, 44, 12]
-    assert [files["theatre.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [28, 26, 2]
+    assert [files["episodes.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [
+        56,
+        44,
+        12,
+    ]
+    assert [files["theatre.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [
+        28,
+        26,
+        2,
+    ]
     assert summary["outcomes"] == {
         "compliant": 21,
         "wrong_approach_code": 5,
@@ -70,7 +78,9 @@ def test_report_is_self_contained_and_complete(sample_run):
     for file in summary["files"]:
         assert file["sha256"] in html
     # every procedure needing action is listed
-    flagged = sum(n for o, n in summary["outcomes"].items() if o not in ("compliant", "open_procedure"))
+    flagged = sum(
+        n for o, n in summary["outcomes"].items() if o not in ("compliant", "open_procedure")
+    )
     assert f"Procedures needing a coder's review ({flagged})" in html
 
 
@@ -93,9 +103,16 @@ def test_run_is_recorded_in_the_warehouse(sample_run):
 
     _, out = sample_run
     with duckdb.connect(str(out.parent / "warehouse.duckdb"), read_only=True) as con:
-        runs = con.execute("select run_id, status, rows_read, procedures_assessed from runs").fetchall()
+        runs = con.execute(
+            "select run_id, status, rows_read, procedures_assessed from runs"
+        ).fetchall()
         assert runs == [("golden-run", "completed", 84, 41)]
-        views = {row[0] for row in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
+        views = {
+            row[0]
+            for row in con.execute(
+                "select view_name from duckdb_views() where not internal"
+            ).fetchall()
+        }
         assert {"latest_assessments", "documented_approaches", "quarantined_rows"} <= views
 
 

@@ -126,9 +126,16 @@ def test_delimiters_bom_and_line_ends(fresh_db, tmp_path, delimiter, bom_crlf):
 def test_parquet_and_opertn_nn_columns(fresh_db, tmp_path):
     frame = pl.DataFrame(
         {
-            "EPIKEY": ["000000000001"], "PROCODE3": ["RXA"], "ADMIDATE": ["2025-05-01"],
-            "EPISTART": ["2025-05-01"], "EPIEND": ["2025-05-02"], "SEX": ["1"],
-            "STARTAGE": [50], "OPERTN_01": ["J024"], "OPERTN_02": ["Y754"], "EXTRA": ["kept"],
+            "EPIKEY": ["000000000001"],
+            "PROCODE3": ["RXA"],
+            "ADMIDATE": ["2025-05-01"],
+            "EPISTART": ["2025-05-01"],
+            "EPIEND": ["2025-05-02"],
+            "SEX": ["1"],
+            "STARTAGE": [50],
+            "OPERTN_01": ["J024"],
+            "OPERTN_02": ["Y754"],
+            "EXTRA": ["kept"],
         }  # fmt: skip
     )
     path = tmp_path / "extract.parquet"
@@ -147,7 +154,9 @@ def test_parquet_and_opertn_nn_columns(fresh_db, tmp_path):
 def test_missing_required_column_is_unusable(fresh_db, tmp_path):
     path = tmp_path / "extract.txt"
     path.write_text("EPIKEY|PROCODE3|OPERTN_4_01\n1|RXA|J023\n")
-    with pytest.raises(UnusableInput, match=r"extract.txt: row 0 \(header\): missing column\(s\) ADMIDATE"):
+    with pytest.raises(
+        UnusableInput, match=r"extract.txt: row 0 \(header\): missing column\(s\) ADMIDATE"
+    ):
         load(fresh_db, path)
 
 

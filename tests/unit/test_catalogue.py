@@ -14,7 +14,9 @@ def test_every_rule_has_query_description_and_citation():
     for rule in catalogue.rules:
         assert (ROOT / "sql" / "rules" / f"{rule['id']}.sql").is_file()
         assert rule["description"] and rule["severity"] in ("error", "warning", "info")
-        assert "NICE" in rule["standard"] and rule["source_url"].startswith("https://www.nice.org.uk/")
+        assert "NICE" in rule["standard"] and rule["source_url"].startswith(
+            "https://www.nice.org.uk/"
+        )
 
 
 def test_expected_codes_are_approach_codes():
