@@ -46,6 +46,9 @@ def detect_format(path: Path) -> str:
     if not head.strip():
         raise UnusableInput(f"{path}: file is empty")
     header = head.split(b"\n", 1)[0]
+    if header.endswith(b"\r\r"):
+        # Seen in a raw-extract mock (FILE_HES_APC.txt): every line ends CR CR LF.
+        raise UnusableInput(f"{path}: row 0 (header): lines end CR CR LF; convert the line ends")
     try:
         header_text = header.decode("utf-8-sig")
     except UnicodeDecodeError:
