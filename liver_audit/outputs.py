@@ -5,6 +5,7 @@
 | assessments.csv | one row per assessed J02.3/J02.4 procedure | episode-level: keep inside the trust |
 | quarantine.csv | one row per input row not loaded, with its reasons | episode-level: keep inside the trust |
 | summary.json | counts, file hashes, catalogue version | counts only |
+| summary_shareable.csv | counts by provider and month, HES disclosure control applied | shareable |
 | report.html | counts by outcome and provider; the non-compliant episodes | episode-level |
 """
 
@@ -16,6 +17,7 @@ import polars as pl
 
 from liver_audit import __version__
 from liver_audit.catalogue import load_catalogue
+from liver_audit.disclosure import shareable_summary
 from liver_audit.report import render_report
 
 ASSESSMENT_COLUMNS = [
@@ -130,5 +132,9 @@ def write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path) ->
     run_quarantine(con, run_id).write_csv(out_dir / "quarantine.csv")
     summary = build_summary(con, run_id)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    (out_dir / "report.html").write_text(render_report(summary, assessments, load_catalogue()))
+    catalogue = load_catalogue()
+    needs_action = [o["outcome"] for o in catalogue.outcomes if o["needs_action"]]
+    shareable = shareable_summary(assessments, needs_action)
+    shareable.write_csv(out_dir / "summary_shareable.csv")
+    (out_dir / "report.html").write_text(render_report(summary, assessments, catalogue, shareable))
     return summary

@@ -47,7 +47,12 @@ def _text(value) -> str:
     return "" if value is None else escape(str(value))
 
 
-def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue) -> str:
+def render_report(
+    summary: dict,
+    assessments: pl.DataFrame,
+    catalogue: Catalogue,
+    shareable: pl.DataFrame | None = None,
+) -> str:
     outcomes = summary["outcomes"]
     assessed = summary["procedures_assessed"]
     compliant = outcomes.get("compliant", 0)
@@ -127,6 +132,15 @@ def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue
          f"<code>{_text(f['sha256'])}</code>"]
         for f in summary["files"]
     ]  # fmt: skip
+    shareable_table = (
+        _table(
+            [c.replace("_", " ") for c in shareable.columns],
+            [[_text(v) for v in row] for row in shareable.iter_rows()],
+            set(range(2, shareable.width)),
+        )
+        if shareable is not None and shareable.height
+        else "<p>No procedures assessed.</p>"
+    )
     rules = "".join(
         f"<p><b>{_text(rule['id'])}</b> ({_text(rule['severity'])}): {_text(rule['description'])}"
         f'<br><span class="muted">Standard: {_text(rule["standard"])}, '
@@ -154,6 +168,11 @@ def render_report(summary: dict, assessments: pl.DataFrame, catalogue: Catalogue
 {_table(["reason", "rows"], reason_rows, {1}) if reason_rows else "<p>None.</p>"}
 <h2>Input files</h2>
 {_table(["file", "kind", "format", "read", "loaded", "quarantined", "SHA-256"], file_rows, {3, 4, 5})}
+<h2>Shareable summary</h2>
+<p class="muted">The same figures as summary_shareable.csv: by provider and month of episode end,
+with HES disclosure control (1-7 shown as *, other counts rounded to the nearest 5, percentages
+from the rounded counts). Safe to share outside the team; the rest of this page is not.</p>
+{shareable_table}
 <h2>Rules</h2>
 {rules}
 </body></html>

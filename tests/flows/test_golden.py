@@ -13,7 +13,7 @@ from flows.audit import audit_run
 from tests.conftest import SAMPLE
 
 GOLDEN = SAMPLE.parent.parent / "tests" / "golden"
-DETERMINISTIC_FILES = ["assessments.csv", "quarantine.csv", "summary.json"]
+DETERMINISTIC_FILES = ["assessments.csv", "quarantine.csv", "summary.json", "summary_shareable.csv"]
 
 
 @pytest.fixture(scope="module")
