@@ -5,6 +5,7 @@
 | assessments.csv | one row per assessed J02.3/J02.4 procedure | episode-level: keep inside the trust |
 | quarantine.csv | one row per input row not loaded, with its reasons | episode-level: keep inside the trust |
 | summary.json | counts, file hashes, catalogue version | counts only |
+| worklist.xlsx | a sheet per outcome needing action, and the quarantine, for auditors | episode-level |
 | summary_shareable.csv | counts by provider and month, HES disclosure control applied | shareable |
 | report.html | counts by outcome and provider; the non-compliant episodes | episode-level |
 """
@@ -19,6 +20,7 @@ from liver_audit import __version__
 from liver_audit.catalogue import load_catalogue
 from liver_audit.disclosure import shareable_summary
 from liver_audit.report import render_report
+from liver_audit.worklist import write_worklist
 
 ASSESSMENT_COLUMNS = [
     "episode_id", "position", "procedure_code", "approach_code", "documented_approach",
@@ -129,12 +131,14 @@ def write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     assessments = run_assessments(con, run_id)
     assessments.write_csv(out_dir / "assessments.csv")
-    run_quarantine(con, run_id).write_csv(out_dir / "quarantine.csv")
+    quarantine = run_quarantine(con, run_id)
+    quarantine.write_csv(out_dir / "quarantine.csv")
     summary = build_summary(con, run_id)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = load_catalogue()
     needs_action = [o["outcome"] for o in catalogue.outcomes if o["needs_action"]]
     shareable = shareable_summary(assessments, needs_action)
     shareable.write_csv(out_dir / "summary_shareable.csv")
+    write_worklist(con, assessments, quarantine, needs_action, out_dir / "worklist.xlsx")
     (out_dir / "report.html").write_text(render_report(summary, assessments, catalogue, shareable))
     return summary

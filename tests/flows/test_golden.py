@@ -128,3 +128,30 @@ def test_readme_queries_run_on_the_warehouse(sample_run):
     with duckdb.connect(str(out.parent / "warehouse.duckdb"), read_only=True) as con:
         for query in queries:
             assert con.execute(query).fetchall(), query
+
+
+def test_worklist_reads_back_with_the_assessments(sample_run):
+    """worklist.xlsx: a sheet per outcome needing action plus quarantine, rows as assessed."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    summary, out = sample_run
+    workbook = load_workbook(out / "worklist.xlsx", rich_text=True)
+    action = ["wrong_approach_code", "misplaced_approach_code", "missing_approach_code",
+              "non_standard_approach_code"]  # fmt: skip
+    assert workbook.sheetnames == [*action, "quarantine"]
+    for outcome in action:
+        sheet = workbook[outcome]
+        header = [cell.value for cell in sheet[1]]
+        assert header[0] == "episode id" and header[-2:] == ["auditor verdict", "auditor comment"]
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+        assert sheet.max_row - 1 == summary["outcomes"][outcome]
+    assert workbook["quarantine"].max_row - 1 == summary["rows_quarantined"]
+    # the coded procedure list shows the assessed code and its qualifier run, highlighted
+    rows = {r["episode_id"]: r for r in csv.DictReader((out / "assessments.csv").open())}
+    sheet = workbook["misplaced_approach_code"]
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        coded = values[5]
+        assert str(rows[values[0]]["procedure_code"]) in str(coded)
+        assert any(getattr(block, "font", None) and block.font.b for block in coded)

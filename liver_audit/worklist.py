@@ -1,0 +1,139 @@
+"""worklist.xlsx: the coding auditor's worklist, one sheet per outcome that needs action.
+
+Each row is one assessed procedure with the episode's whole coded procedure list, the J02
+code and its qualifier run highlighted, what theatre documented and what the rule expected,
+and empty columns for the auditor's verdict and comment. Episode-level: keep inside the trust.
+"""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+ASSESSED = InlineFont(b=True, color="B3261E")
+QUALIFIER = InlineFont(b=True, color="005EB8")
+HEADER_FILL = PatternFill("solid", fgColor="F2F5F7")
+
+COLUMNS = [
+    # (header, assessment column or None for computed/empty, width)
+    ("episode id", "episode_id", 16),
+    ("provider", "provider_code", 10),
+    ("admission", "admission_date", 12),
+    ("episode start", "episode_start_date", 13),
+    ("episode end", "episode_end_date", 12),
+    ("coded procedures (position code)", None, 48),
+    ("assessed position", "position", 10),
+    ("assessed code", "procedure_code", 10),
+    ("codes after it (qualifier run)", "qualifier_codes", 18),
+    ("documented approach", "documented_approach", 18),
+    ("documentation", "documentation_status", 16),
+    ("expected approach code", "expected_approach_code", 12),
+    ("outcome", "outcome", 26),
+    ("auditor verdict", None, 16),
+    ("auditor comment", None, 40),
+]
+QUARANTINE_COLUMNS = [
+    ("source file", "source_file", 24),
+    ("source row", "source_row", 10),
+    ("episode id", "episode_id", 16),
+    ("reason", "reason", 34),
+    ("field", "field", 18),
+    ("value", "value", 18),
+    ("auditor verdict", None, 16),
+    ("auditor comment", None, 40),
+]
+
+
+def procedure_lists(con: duckdb.DuckDBPyConnection, episode_ids: list[str]) -> dict[str, list]:
+    """Episode -> its coded procedures [(position, code)] in position order."""
+    if not episode_ids:
+        return {}
+    con.register("worklist_episodes", pl.DataFrame({"episode_id": episode_ids}))
+    rows = con.sql(
+        """
+        select episode_id, list((position, procedure_code) order by position) as coded
+        from procedures
+        semi join worklist_episodes using (episode_id)
+        group by episode_id
+        """
+    ).fetchall()
+    con.unregister("worklist_episodes")
+    return {episode_id: [tuple(p) for p in coded] for episode_id, coded in rows}
+
+
+def highlighted_procedures(coded: list, position: int, qualifier_codes: str | None) -> CellRichText:
+    """'1 J023 · 2 Y752 · 3 T201' with the assessed code and its qualifier run in colour."""
+    run_length = len((qualifier_codes or "").split())
+    index = next((i for i, (p, _) in enumerate(coded) if p == position), None)
+    parts = []
+    for i, (pos, code) in enumerate(coded):
+        text = f"{pos} {code}"
+        if i == index:
+            parts.append(TextBlock(ASSESSED, text))
+        elif index is not None and index < i <= index + run_length:
+            parts.append(TextBlock(QUALIFIER, text))
+        else:
+            parts.append(text)
+        if i < len(coded) - 1:
+            parts.append(" · ")
+    return CellRichText(parts)
+
+
+def _sheet(workbook: Workbook, title: str, columns: list[tuple]) -> object:
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append([header for header, _, _ in columns])
+    for number, (_, _, width) in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=number)
+        cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _finish(sheet, columns: list[tuple], rows: int) -> None:
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
+
+
+def write_worklist(
+    con: duckdb.DuckDBPyConnection,
+    assessments: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    needs_action: list[str],
+    path: Path,
+) -> None:
+    """Write the worklist: a sheet per outcome in needs_action, then the quarantine sheet."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    flagged = assessments.filter(pl.col("outcome").is_in(needs_action))
+    coded = procedure_lists(con, flagged["episode_id"].unique().to_list())
+    for outcome in needs_action:
+        sheet = _sheet(workbook, outcome, COLUMNS)
+        rows = flagged.filter(pl.col("outcome") == outcome).sort("episode_id", "position")
+        for row in rows.iter_rows(named=True):
+            values = []
+            for header, column, _ in COLUMNS:
+                if column:
+                    values.append(row[column])
+                elif header.startswith("coded procedures"):
+                    values.append(
+                        highlighted_procedures(
+                            coded.get(row["episode_id"], []),
+                            row["position"],
+                            row["qualifier_codes"],
+                        )
+                    )
+                else:
+                    values.append(None)
+            sheet.append(values)
+        _finish(sheet, COLUMNS, rows.height)
+    sheet = _sheet(workbook, "quarantine", QUARANTINE_COLUMNS)
+    for row in quarantine.iter_rows(named=True):
+        sheet.append([row[column] if column else None for _, column, _ in QUARANTINE_COLUMNS])
+    _finish(sheet, QUARANTINE_COLUMNS, quarantine.height)
+    workbook.save(path)
