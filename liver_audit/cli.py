@@ -66,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true",
                      help="show Prefect's run logs (counts and file names only)")  # fmt: skip
 
+    history = commands.add_parser(
+        "history",
+        help="list recent runs recorded in the warehouse",
+        description="List the most recent runs recorded in the warehouse: when, status, "
+        "rows read/loaded/quarantined, procedures assessed and the compliance rate.",
+    )
+    history.add_argument(
+        "--warehouse",
+        metavar="PATH",
+        default="data/warehouse.duckdb",
+        help="DuckDB warehouse file (default: %(default)s)",
+    )
+    history.add_argument("--limit", type=int, default=20, help="runs to show (default: 20)")
+
     commands.add_parser(
         "rules",
         help="list the rule catalogue",
@@ -78,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "rules":
         return show_rules()
+    if args.command == "history":
+        return show_history(Path(args.warehouse), args.limit)
     try:
         return run(args)
     except UnusableInput as error:
@@ -195,6 +211,49 @@ def print_summary(summary: dict, warehouse_path: str) -> None:
     print(f"  audit files: {out.resolve()}/")
     for name in ("report.html", "assessments.csv", "quarantine.csv", "summary.json"):
         print(f"    {name}")
+
+
+def show_history(path: Path, limit: int) -> int:
+    """A table of recent runs, newest first, from the warehouse's runs table (counts only)."""
+    import duckdb
+
+    if not path.is_file():
+        print(f"liver-audit: {path}: no warehouse here yet", file=sys.stderr)
+        return 2
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        print(f"liver-audit: {path}: the warehouse is in use by another process", file=sys.stderr)
+        return 1
+    with con:
+        runs = con.execute(
+            """
+            select
+                run_id,
+                strftime(started_at, '%Y-%m-%d %H:%M') as started,
+                status,
+                rows_read, rows_loaded, rows_quarantined, procedures_assessed,
+                round(100.0 * (summary->>'$.outcomes.compliant')::bigint
+                    / nullif(procedures_assessed, 0), 1) as pct_compliant,
+            from runs
+            order by run_id desc
+            limit ?
+            """,
+            [limit],
+        ).fetchall()
+    headers = ["run", "started (UTC)", "status", "read", "loaded", "quarantined", "assessed",
+               "% compliant"]  # fmt: skip
+    cells = [["" if v is None else str(v) for v in run] for run in runs]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    for line in [headers, *cells]:
+        print(
+            "  ".join(
+                v.rjust(w) if i >= 3 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))
+            )
+        )
+    if not runs:
+        print("(no runs yet)")
+    return 0
 
 
 def show_rules() -> int:

@@ -20,7 +20,7 @@ def liver_audit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["rules"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["rules"], ["history"]])
 def test_every_command_has_help(command):
     result = liver_audit(*command, "--help")
     assert result.returncode == 0
@@ -61,6 +61,12 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     printed = result.stdout + result.stderr
     assert not episode_ids & set(re.findall(r"\d{12}", printed))
     assert "Traceback" not in printed and "leaked" not in printed
+    # the run is recorded, and history shows it from the warehouse
+    run_id = re.search(r"liver-audit run (\S+) completed", result.stdout).group(1)
+    history = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"))
+    assert history.returncode == 0
+    (line,) = [line for line in history.stdout.splitlines() if line.startswith(run_id)]
+    assert line.split()[3:] == ["completed", "84", "70", "14", "41", "51.2"]
 
 
 def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
