@@ -8,11 +8,12 @@ from schemas import Assessment
 
 
 def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    """Assess the episodes loaded by this run's extracts; returns the procedures assessed."""
-    # The run's episode extracts: procedures carry the file they were loaded from.
+    """Assess the episodes this run loaded or documented; returns the procedures assessed."""
+    # The run's files: episodes its extracts loaded (procedures carry their file) and
+    # episodes its theatre files documented, whenever those were loaded.
     con.execute(
         "create or replace temp table assessment_scope as "
-        "select file_id from input_files where run_id = ? and file_kind = 'episode_extract'",
+        "select file_id from input_files where run_id = ?",
         [run_id],
     )
     assessed = 0

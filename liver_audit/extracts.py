@@ -46,6 +46,8 @@ def detect_format(path: Path) -> str:
     if not head.strip():
         raise UnusableInput(f"{path}: file is empty")
     header = head.split(b"\n", 1)[0]
+    if b"\r" in header.rstrip(b"\r"):
+        raise UnusableInput(f"{path}: row 0 (header): lines end CR only; convert the line ends")
     if header.endswith(b"\r\r"):
         # Seen in a raw-extract mock (FILE_HES_APC.txt): every line ends CR CR LF.
         raise UnusableInput(f"{path}: row 0 (header): lines end CR CR LF; convert the line ends")
@@ -54,10 +56,9 @@ def detect_format(path: Path) -> str:
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: row 0 (header): not UTF-8 text") from None
     counts = {name: header_text.count(delimiter) for delimiter, name in DELIMITERS.items()}
-    best = max(counts, key=counts.get)
-    if counts[best] == 0:
-        raise UnusableInput(f"{path}: row 0 (header): no pipe, comma or tab delimiter found")
-    return best
+    # a one-column header has no delimiter: read it as comma, and the column check says
+    # which columns are missing
+    return max(counts, key=counts.get)
 
 
 def header_columns(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
@@ -77,9 +78,24 @@ def text_header(path: Path, file_format: str) -> list[str]:
         line = file.readline()
     try:
         text = line.decode("utf-8-sig")
+        names = next(csv.reader([text.rstrip("\r\n")], delimiter=_delimiter(file_format)), [])
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: row 0 (header): not UTF-8 text") from None
-    return next(csv.reader([text.rstrip("\r\n")], delimiter=_delimiter(file_format)), [])
+    except csv.Error:
+        raise UnusableInput(f"{path}: row 0 (header): cannot be split into columns") from None
+    # A delimiter at the end of every line (common in pipe exports) leaves an empty last
+    # name: keep the column, named, so the rows still split into the header's columns.
+    if names and names[-1].strip() == "":
+        names[-1] = "trailing_delimiter"
+    seen = set()
+    for number, name in enumerate(names, start=1):
+        key = name.strip().upper()
+        if not key:
+            raise UnusableInput(f"{path}: row 0 (header): column {number} has no name")
+        if key in seen:
+            raise UnusableInput(f"{path}: row 0 (header): column {name.strip()} appears twice")
+        seen.add(key)
+    return names
 
 
 def check_columns(path: Path, kind: str, columns: list[str]) -> None:
@@ -171,10 +187,17 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
                 _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=""))
             except duckdb.InvalidInputException:
                 _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=STORE_REJECTS))
+                # DuckDB may record several errors for one line: one quarantine row each line.
                 con.execute(
                     "insert into raw_malformed_lines "
-                    "select distinct line - 1, error_type::varchar from raw_rejects"
+                    "select line - 1, string_agg(distinct error_type::varchar, '; ') "
+                    "from raw_rejects group by line"
                 )
+                try:
+                    _check_every_line_accounted_for(con, raw)
+                except UnusableInput:
+                    con.execute(f"drop table if exists {raw.raw_table}")
+                    raise
     except duckdb.Error as error:
         # DuckDB's message can quote the offending line: name the file and line only.
         line = re.search(r"[Ll]ine:? (\d+)", str(error))
@@ -189,6 +212,28 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     raw.malformed_lines = con.execute("select count(*) from raw_malformed_lines").fetchall()[0][0]
     rows = con.execute(f"select count(*) from {raw.raw_table}").fetchall()[0][0]
     raw.rows_read = rows + raw.malformed_lines
+
+
+def _check_every_line_accounted_for(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """After lines were rejected, count the file's lines again with no quoting at all: an
+    unterminated quote makes DuckDB swallow every later line into one rejected line, and its
+    own counts would still reconcile. Refuse the file rather than lose rows silently."""
+    lines = con.execute(
+        "select count(*) from read_csv($path, header = true, auto_detect = false, "
+        "columns = {'line': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', "
+        "strict_mode = false, ignore_errors = true)",
+        {"path": str(raw.path)},
+    ).fetchall()[0][0]
+    accounted = con.execute(
+        f"select (select count(*) from {raw.raw_table}) "
+        "+ (select count(*) from raw_malformed_lines)"
+    ).fetchall()[0][0]
+    if lines > accounted:
+        first = con.execute("select min(source_row) from raw_malformed_lines").fetchall()[0][0]
+        raise UnusableInput(
+            f"{raw.path}: row {first}: a quote opened here is never closed, so {lines - accounted}"
+            " later lines cannot be read; fix the quote and run again"
+        )
 
 
 def _create_raw_table(con: duckdb.DuckDBPyConnection, raw: RawFile, select: str) -> None:

@@ -4,6 +4,7 @@ turning every failed check into a quarantine row (source_row, reason, field, val
 import duckdb
 import pandera.polars as pa
 import polars as pl
+from pandera.config import ValidationDepth, config_context
 
 BATCH_ROWS = 1_000_000
 QUARANTINE_SCHEMA = {
@@ -30,7 +31,12 @@ def failed_checks(
             frame = pl.from_arrow(batch)
             failure_cases = None
             try:
-                contract.validate(frame, lazy=True)
+                # Full depth whatever PANDERA_VALIDATION_DEPTH / PANDERA_VALIDATION_ENABLED say:
+                # a switched-off check would load rows it should quarantine.
+                with config_context(
+                    validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA
+                ):
+                    contract.validate(frame, lazy=True)
             except pa.errors.SchemaErrors as errors:
                 # The error's text quotes row values: keep only its table of failures.
                 failure_cases = errors.failure_cases

@@ -2,7 +2,7 @@
 
 import polars as pl
 
-HES_DATE_SENTINELS = ["1800-01-01", "1801-01-01"]
+HES_DATE_SENTINELS = ["1800-01-01", "1801-01-01", "1800-01-01 00:00:00", "1801-01-01 00:00:00"]
 
 
 def is_real_date(date: str, date_text: str) -> pl.Expr:

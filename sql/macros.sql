@@ -2,7 +2,9 @@
 
 -- Text as delivered, trimmed; the missing-value spellings seen in extracts become null.
 create or replace temp macro hes_text(value) as
-    nullif(nullif(nullif(trim(value), ''), 'NA'), 'NULL');
+    case
+        when trim(value, ' 	') not in ('', 'NA', 'NULL', 'na', 'null') then trim(value, ' 	')
+    end;
 
 -- A YYYY-MM-DD date. HES writes 1800-01-01 for null and 1801-01-01 for an invalid date
 -- submitted: both load as null. Anything else that is not a real date is null too, and
@@ -10,9 +12,13 @@ create or replace temp macro hes_text(value) as
 -- is several times faster than a regex and strptime.)
 create or replace temp macro hes_date(date_text) as
     case
-        when date_text in ('1800-01-01', '1801-01-01') then null
+        when left(date_text, 10) in ('1800-01-01', '1801-01-01') then null
         when length(date_text) = 10 and date_text[5] = '-' and date_text[8] = '-'
             then try_cast(date_text as date)
+        -- a Parquet timestamp column read as text: a date at midnight
+        when length(date_text) = 19 and date_text[5] = '-' and date_text[8] = '-'
+            and date_text[11:] = ' 00:00:00'
+            then try_cast(left(date_text, 10) as date)
     end;
 
 -- An OPCS-4 code as HES stores it: upper case, no dot or spaces, 4 characters; a local 5th

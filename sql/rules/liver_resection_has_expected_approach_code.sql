@@ -1,5 +1,6 @@
--- One row per J02.3/J02.4 procedure loaded by the run (assessment_scope): its qualifier run,
--- approach codes, documented approach and outcome (NICE IPG135; decision table in the README).
+-- One row per J02.3/J02.4 procedure the run loaded or documented (assessment_scope): its
+-- qualifier run, approach codes, documented approach and outcome (NICE IPG135; decision table
+-- in the README).
 -- Codes and the expected-code map come from the catalogue (data/rules/catalogue.toml).
 with
 
@@ -8,14 +9,18 @@ rule_codes as (
     where rule_id = 'liver_resection_has_expected_approach_code'
 ),
 
--- The episodes with a J023/J024 loaded by the run's files (assessment_scope: file ids);
--- found from the few assessed codes first, so the rest of the query reads few rows.
+-- The episodes with a J023/J024 that the run's files (assessment_scope: file ids) loaded or
+-- documented in theatre; found from the few assessed codes first, so the rest reads few rows.
 liver_episodes as (
     select distinct procedures.episode_id
     from procedures
     inner join rule_codes
         on rule_codes.role = 'assessed_procedure' and rule_codes.code = procedures.procedure_code
     where procedures.file_id in (select file_id from assessment_scope)
+        or procedures.episode_id in (
+            select episode_id from theatre_records
+            where file_id in (select file_id from assessment_scope)
+        )
 ),
 
 scoped_procedures as (

@@ -97,3 +97,32 @@ def test_theatre_rows_of_an_undocumented_episode_are_kept(fresh_db, tmp_path):
     rows = [{"EPIKEY": "1", "APPROACH": "open"}, {"EPIKEY": "1", "APPROACH": "lap"}]
     result = load(fresh_db, theatre_file(tmp_path / "theatre.csv", rows), "theatre_records")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+
+
+def latest(con) -> list[tuple]:
+    return con.sql(
+        "select episode_id, position, outcome from latest_assessments order by all"
+    ).fetchall()
+
+
+def test_latest_assessments_follow_the_latest_delivery(fresh_db, tmp_path):
+    first = [{"EPIKEY": "1", "codes": "H011 _ J023 Y752"}, {"EPIKEY": "2", "codes": "J024"}]
+    load(fresh_db, episode_extract(tmp_path / "a.txt", first), run_id="run-1")
+    assess(fresh_db, "run-1")
+    assert latest(fresh_db) == [("1", 3, "compliant"), ("2", 1, "open_procedure")]
+    second = [{"EPIKEY": "1", "codes": "J023"}, {"EPIKEY": "2", "codes": "T201"}]
+    load(fresh_db, episode_extract(tmp_path / "b.txt", second), run_id="run-2")
+    assess(fresh_db, "run-2")
+    # episode 1's J023 moved to position 1; episode 2 no longer has a liver resection
+    assert latest(fresh_db) == [("1", 1, "open_procedure")]
+
+
+def test_a_later_theatre_file_reassesses_the_episode(fresh_db, tmp_path):
+    episode = [{"EPIKEY": "1", "codes": "J023 Y752"}]
+    load(fresh_db, episode_extract(tmp_path / "a.txt", episode), run_id="run-1")
+    assess(fresh_db, "run-1")
+    assert latest(fresh_db) == [("1", 1, "compliant")]
+    theatre = theatre_file(tmp_path / "theatre.csv", [{"EPIKEY": "1", "APPROACH": "robotic"}])
+    load(fresh_db, theatre, "theatre_records", run_id="run-2")
+    assess(fresh_db, "run-2")
+    assert latest(fresh_db) == [("1", 1, "wrong_approach_code")]

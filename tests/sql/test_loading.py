@@ -1,5 +1,8 @@
 """Loading episode extracts: every quarantine reason, and the HES quirks that must still load."""
 
+import datetime
+import re
+
 import polars as pl
 import pytest
 
@@ -218,3 +221,80 @@ def test_theatre_quarantine_reason(fresh_db, tmp_path, case):
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
     quarantined = fresh_db.sql("select source_row, reason, field from quarantine").fetchall()
     assert quarantined == [(1, case["reason"], case["field"])]
+
+
+def test_parquet_timestamps_at_midnight_are_dates(fresh_db, tmp_path):
+    midnight = datetime.datetime(2025, 5, 1)
+    frame = pl.DataFrame(
+        {
+            "EPIKEY": ["1", "2"],
+            "PROCODE3": ["RXA", "RXA"],
+            "ADMIDATE": [midnight] * 2,
+            "EPISTART": [midnight] * 2,
+            "EPIEND": [datetime.datetime(1801, 1, 1), midnight],
+            "SEX": ["1", "2"],
+            "STARTAGE": [50, 60],
+            "OPERTN_4_01": ["J023", "J024"],
+        }  # fmt: skip
+    )
+    frame.write_parquet(tmp_path / "extract.parquet")
+    result = load(fresh_db, tmp_path / "extract.parquet")
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert fresh_db.sql("select episode_end_date from episodes order by 1").fetchall() == [
+        (datetime.date(2025, 5, 1),),
+        (None,),
+    ]
+
+
+def test_a_trailing_delimiter_on_every_line_loads(fresh_db, tmp_path):
+    path = episode_extract(tmp_path / "extract.txt", [GOOD])
+    path.write_text("".join(line + "|\n" for line in path.read_text().splitlines()))
+    assert load(fresh_db, path).rows_loaded == 1
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("EPIKEY|PROCODE3|EPIKEY", "column EPIKEY appears twice"),
+        ("EPIKEY||PROCODE3", "column 2 has no name"),
+        ("EPIKEY", "missing column(s) PROCODE3"),
+    ],
+)
+def test_header_problems_are_named(fresh_db, tmp_path, header, message):
+    path = tmp_path / "extract.txt"
+    path.write_text(header + "\n1|RXA|x\n")
+    with pytest.raises(UnusableInput, match=re.escape(f"row 0 (header): {message}")):
+        load(fresh_db, path)
+
+
+def test_cr_only_line_ends_are_refused_saying_so(fresh_db, tmp_path):
+    path = episode_extract(tmp_path / "extract.txt", [GOOD])
+    path.write_text(path.read_text().replace("\n", "\r"))
+    with pytest.raises(UnusableInput, match="lines end CR only"):
+        load(fresh_db, path)
+
+
+def test_an_unclosed_quote_that_swallows_later_lines_refuses_the_file(fresh_db, tmp_path):
+    rows = [GOOD, {"EPIKEY": "000000000002", "PROCODE3": '"RXA'}]
+    rows += [{"EPIKEY": f"{n:012d}"} for n in range(3, 50)]
+    with pytest.raises(UnusableInput, match="row 2: a quote opened here is never closed"):
+        load(fresh_db, episode_extract(tmp_path / "extract.txt", rows))
+    # nothing half-loaded is left behind
+    assert fresh_db.sql(
+        "select count(*) from duckdb_tables() where table_name like 'raw_episode_extract_%'"
+    ).fetchall() == [(0,)]
+
+
+def test_lower_case_missing_values_and_tab_padding(fresh_db, tmp_path):
+    row = {"EPIKEY": "000000000001", "SEX": "null", "STARTAGE": "na", "codes": "J023\t Y752"}
+    load(fresh_db, episode_extract(tmp_path / "extract.txt", [row]))
+    assert fresh_db.sql("select sex, start_age from episodes").fetchall() == [(None, None)]
+    codes = fresh_db.sql("select procedure_code from procedures order by position").fetchall()
+    assert codes == [("J023",), ("Y752",)]
+
+
+def test_validation_is_full_depth_whatever_the_environment(fresh_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("PANDERA_VALIDATION_DEPTH", "SCHEMA_ONLY")
+    row = {"EPIKEY": "000000000001", "codes": "Y7"}
+    result = load(fresh_db, episode_extract(tmp_path / "extract.txt", [row, GOOD]))
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
