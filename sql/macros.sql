@@ -2,9 +2,7 @@
 
 -- Text as delivered, trimmed; the missing-value spellings seen in extracts become null.
 create or replace temp macro hes_text(value) as
-    case
-        when trim(value, ' 	') not in ('', 'NA', 'NULL', 'na', 'null') then trim(value, ' 	')
-    end;
+    nullif(nullif(nullif(nullif(nullif(trim(value), ''), 'NA'), 'NULL'), 'na'), 'null');
 
 -- A YYYY-MM-DD date. HES writes 1800-01-01 for null and 1801-01-01 for an invalid date
 -- submitted: both load as null. Anything else that is not a real date is null too, and
@@ -28,4 +26,4 @@ create or replace temp macro opcs4_code_4(code) as
     case when length(code) = 5 then left(code, 4) else code end;
 
 create or replace temp macro opcs4_code(code_text) as
-    opcs4_code_4(replace(replace(upper(code_text), '.', ''), ' ', ''));
+    opcs4_code_4(replace(replace(replace(upper(code_text), '.', ''), ' ', ''), chr(9), ''));
