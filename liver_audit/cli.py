@@ -209,7 +209,10 @@ def print_summary(summary: dict, warehouse_path: str) -> None:
         print(f"    {outcome:<28}{count:>8}")
     print(f"  warehouse: {Path(warehouse_path).resolve()}")
     print(f"  audit files: {out.resolve()}/")
-    for name in ("report.html", "assessments.csv", "quarantine.csv", "summary.json"):
+    for name in (
+        "report.html", "worklist.xlsx", "assessments.csv", "quarantine.csv",
+        "summary.json", "summary_shareable.csv",
+    ):  # fmt: skip
         print(f"    {name}")
 
 
