@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 
 from liver_audit.assess import assess
 from liver_audit.errors import ReconciliationError, no_row_values
@@ -62,6 +66,13 @@ def publish(summary: dict, out_dir: Path) -> None:
         key="liver-audit-outcomes",
         table=[{"outcome": k, "procedures": v} for k, v in summary["outcomes"].items()],
         description=f"Outcomes, run {summary['run_id']}",
+    )
+    report = (out_dir / "report.html").resolve()
+    create_link_artifact(
+        key="liver-audit-report",
+        link=report.as_uri(),
+        link_text="report.html",
+        description=f"Audit report, run {summary['run_id']} (episode-level: inside the trust)",
     )
     create_markdown_artifact(
         key="liver-audit-run",

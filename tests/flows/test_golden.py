@@ -92,7 +92,7 @@ def test_prefect_artifacts_carry_counts_only(sample_run):
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts()
     keys = {artifact.key for artifact in artifacts}
-    assert {"liver-audit-run", "liver-audit-outcomes"} <= keys
+    assert {"liver-audit-run", "liver-audit-outcomes", "liver-audit-report"} <= keys
     text = json.dumps([artifact.data for artifact in artifacts], default=str)
     assert not episode_ids & set(re.findall(r"\d{12}", text))
     assert str(summary["procedures_assessed"]) in text
