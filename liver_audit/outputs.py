@@ -140,5 +140,17 @@ def write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path) ->
     shareable = shareable_summary(assessments, needs_action)
     shareable.write_csv(out_dir / "summary_shareable.csv")
     write_worklist(con, assessments, quarantine, needs_action, out_dir / "worklist.xlsx")
-    (out_dir / "report.html").write_text(render_report(summary, assessments, catalogue, shareable))
+    trend = con.sql(
+        """
+        select strftime(episode_end_date, '%Y-%m') as month,
+            100.0 * avg((outcome = 'compliant')::int) as percent_compliant,
+            count(*) as assessed,
+        from latest_assessments
+        where episode_end_date is not null
+        group by month
+        order by month
+        """
+    ).fetchall()
+    report = render_report(summary, assessments, catalogue, shareable, trend)
+    (out_dir / "report.html").write_text(report)
     return summary

@@ -8,6 +8,7 @@ from html import escape
 import polars as pl
 
 from liver_audit.catalogue import Catalogue
+from liver_audit.charts import monthly_rate, stacked_bars
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #1d2a33;
@@ -52,6 +53,7 @@ def render_report(
     assessments: pl.DataFrame,
     catalogue: Catalogue,
     shareable: pl.DataFrame | None = None,
+    trend: list[tuple[str, float, int]] | None = None,
 ) -> str:
     outcomes = summary["outcomes"]
     assessed = summary["procedures_assessed"]
@@ -95,6 +97,15 @@ def render_report(
         ]
         headers = ["provider"] + [name.replace("_", " ") for name in names]  # lets headers wrap
         provider_table = _table(headers, provider_rows, set(range(1, len(names) + 1)))
+        provider_chart = stacked_bars(
+            [
+                (str(row["provider_code"]), {name: row[name] for name in names})
+                for row in by_provider.iter_rows(named=True)
+            ],
+            list(outcomes),
+            "Outcomes by provider",
+        )
+        provider_table = provider_chart + provider_table
     else:
         provider_table = "<p>No procedures assessed.</p>"
 
@@ -162,6 +173,10 @@ def render_report(
 {_table(["outcome", "procedures", ""], outcome_rows, {1})}
 <h2>Outcomes by provider</h2>
 {provider_table}
+<h2>Compliance by month</h2>
+<p class="muted">Share of assessed procedures that are compliant, by month of episode end,
+over every episode in the warehouse (latest assessments).</p>
+{monthly_rate(trend or [], "Compliance rate by month") or "<p>No dated assessments yet.</p>"}
 <h2>Procedures needing a coder's review ({len(flagged_rows)})</h2>
 {flagged_table}
 <h2>Quarantined rows by reason</h2>
