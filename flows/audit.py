@@ -18,6 +18,7 @@ from liver_audit.assess import assess
 from liver_audit.errors import ReconciliationError, no_row_values
 from liver_audit.load import load_file
 from liver_audit.outputs import write_outputs
+from liver_audit.progress import stage
 from liver_audit.warehouse import record_run, warehouse
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -41,14 +42,17 @@ def load_input(warehouse_path: str, path: str, kind: str, run_id: str) -> dict:
 
 @task(name="assess")
 def assess_episodes(warehouse_path: str, run_id: str) -> int:
+    stage("assessing")
     with no_row_values("assessing"), warehouse(warehouse_path) as con:
         assessed = assess(con, run_id)
+    stage(f"{assessed:,} procedures assessed")
     get_run_logger().info("%d procedures assessed", assessed)
     return assessed
 
 
 @task(name="write-audit-files")
 def write_audit_files(warehouse_path: str, run_id: str, out_dir: str) -> dict:
+    stage("writing the audit files")
     with no_row_values("writing the audit files"), warehouse(warehouse_path) as con:
         return write_outputs(con, run_id, Path(out_dir))
 

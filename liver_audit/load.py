@@ -20,6 +20,7 @@ from liver_audit.extracts import (
     read_raw,
     start_hashing,
 )
+from liver_audit.progress import stage
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import sql
 from schemas import StagedEpisode, StagedProcedure, StagedTheatreRecord
@@ -72,7 +73,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
     raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
     # The raw table is committed on its own first: rowid numbers a committed table's rows
     # in file order, which gives each row its source_row (not so inside a transaction).
+    stage(f"{path.name}: reading")
     read_raw(con, raw)
+    stage(f"{path.name}: {raw.rows_read:,} rows read; staging and validating")
     con.begin()
     try:
         check_columns(path, kind, raw.columns)
@@ -81,6 +84,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
             rows_loaded = _load_episodes(con, raw, file_id)
         else:
             rows_loaded = _load_theatre_records(con, raw, file_id)
+        stage(f"{path.name}: {rows_loaded:,} rows loaded")
         digest = digest_future.result()
         rows_quarantined = con.execute(
             "select count(distinct source_row) from quarantine where file_id = ?", [file_id]
