@@ -40,6 +40,11 @@ class Catalogue:
             {"id": "rule_id"}
         )
 
+    @property
+    def needs_action(self) -> list[str]:
+        """The outcomes a coder must act on, in catalogue order."""
+        return [o["outcome"] for o in self.outcomes if o["needs_action"]]
+
     def outcome_table(self) -> pl.DataFrame:
         return pl.DataFrame(self.outcomes)
 

@@ -92,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "rules":
         return show_rules()
-    if args.command == "history":
-        return show_history(Path(args.warehouse), args.limit)
     try:
+        if args.command == "history":
+            return show_history(Path(args.warehouse), args.limit)
         return run(args)
     except UnusableInput as error:
         print(f"liver-audit: {error}", file=sys.stderr)
@@ -221,13 +221,11 @@ def show_history(path: Path, limit: int) -> int:
     import duckdb
 
     if not path.is_file():
-        print(f"liver-audit: {path}: no warehouse here yet", file=sys.stderr)
-        return 2
+        raise UnusableInput(f"{path}: no warehouse here yet")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException:
-        print(f"liver-audit: {path}: the warehouse is in use by another process", file=sys.stderr)
-        return 1
+        raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
     with con:
         runs = con.execute(
             """

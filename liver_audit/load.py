@@ -78,7 +78,6 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str
     stage(f"{path.name}: {raw.rows_read:,} rows read; staging and validating")
     con.begin()
     try:
-        check_columns(path, kind, raw.columns)
         create_raw_view(con, raw)
         if kind == "episode_extract":
             rows_loaded = _load_episodes(con, raw, file_id)
@@ -118,7 +117,8 @@ def _quarantine(
     failures: pl.DataFrame,
     staged: str,
 ) -> None:
-    """Write failed checks and malformed lines to the quarantine table."""
+    """Write failed checks and malformed lines to the quarantine table; make the temporary
+    tables quarantined_rows and loaded_rows (source rows, and the episodes they carry)."""
     procedures = procedure_columns(raw.columns)
     dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
     position = pl.col("position")
@@ -149,6 +149,12 @@ def _quarantine(
         "select distinct source_row from quarantine where file_id = ?",
         [file_id],
     )
+    # The rows that load; the latest delivery of their episode replaces what the warehouse
+    # held for it (a quarantined row replaces nothing).
+    con.execute(
+        "create or replace temp table loaded_rows as "
+        f"select source_row, episode_id from {staged} anti join quarantined_rows using (source_row)"
+    )
 
 
 def _stage(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -165,11 +171,6 @@ def _load_episodes(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -
         ]
     )
     _quarantine(con, raw, file_id, failures, "stg_episodes")
-    # The latest delivery of an episode replaces what the warehouse held for it.
-    con.execute(
-        "create or replace temp table loaded_rows as "
-        "select source_row, episode_id from stg_episodes anti join quarantined_rows using (source_row)"
-    )
     con.execute("delete from procedures where episode_id in (select episode_id from loaded_rows)")
     con.execute("delete from episodes where episode_id in (select episode_id from loaded_rows)")
     con.execute(
@@ -199,10 +200,6 @@ def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id:
     _stage(con, "stg_theatre_records")
     failures = failed_checks(con, "stg_theatre_records", StagedTheatreRecord)
     _quarantine(con, raw, file_id, failures, "stg_theatre_records")
-    con.execute(
-        "create or replace temp table loaded_rows as select source_row, episode_id "
-        "from stg_theatre_records anti join quarantined_rows using (source_row)"
-    )
     con.execute(
         "delete from theatre_records where episode_id in (select episode_id from loaded_rows)"
     )

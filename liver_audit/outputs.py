@@ -136,10 +136,9 @@ def write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path) ->
     summary = build_summary(con, run_id)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = load_catalogue()
-    needs_action = [o["outcome"] for o in catalogue.outcomes if o["needs_action"]]
-    shareable = shareable_summary(assessments, needs_action)
+    shareable = shareable_summary(assessments, catalogue.needs_action)
     shareable.write_csv(out_dir / "summary_shareable.csv")
-    write_worklist(con, assessments, quarantine, needs_action, out_dir / "worklist.xlsx")
+    write_worklist(con, assessments, quarantine, catalogue.needs_action, out_dir / "worklist.xlsx")
     trend = con.sql(
         """
         select strftime(episode_end_date, '%Y-%m') as month,

@@ -60,7 +60,6 @@ def render_report(
     compliant = outcomes.get("compliant", 0)
     rate = f"{100 * compliant / assessed:.1f}%" if assessed else "n/a"
     severity = {o["outcome"]: o["severity"] for o in catalogue.outcomes}
-    needs_action = [o["outcome"] for o in catalogue.outcomes if o["needs_action"]]
     widest = max(outcomes.values(), default=0) or 1
 
     tiles = "".join(
@@ -109,7 +108,7 @@ def render_report(
     else:
         provider_table = "<p>No procedures assessed.</p>"
 
-    flagged = assessments.filter(pl.col("outcome").is_in(needs_action))
+    flagged = assessments.filter(pl.col("outcome").is_in(catalogue.needs_action))
     flagged_rows = [
         [_text(row[c]) for c in (
             "episode_id", "provider_code", "episode_start_date", "position", "procedure_code",
