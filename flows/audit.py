@@ -1,9 +1,11 @@
 """The audit run as a Prefect flow. It only sequences the steps; the work is in liver_audit/.
 
-load each file -> check counts reconcile -> assess -> write the audit files -> publish counts
+load each file -> check counts reconcile -> assess -> summarise -> write the audit files
+-> publish counts; every stage is timed into the warehouse's run_stages table.
 """
 
 import secrets
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,9 +19,10 @@ from prefect.artifacts import (
 from liver_audit.assess import assess
 from liver_audit.errors import ReconciliationError, no_row_values
 from liver_audit.load import load_file
-from liver_audit.outputs import write_outputs
-from liver_audit.progress import stage
-from liver_audit.warehouse import record_run, warehouse
+from liver_audit.outputs import build_summary, write_outputs
+from liver_audit.progress import Stages
+from liver_audit.report import compliance
+from liver_audit.warehouse import finish_run, record_stages, record_summary, start_run, warehouse
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
@@ -29,32 +32,50 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+@contextmanager
+def timed(warehouse_path: str, run_id: str, task: str, file_name: str | None = None):
+    """A task's warehouse connection and stage timer; its stages are recorded in run_stages
+    and logged (counts only) whether the task completes or fails."""
+    stages = Stages(file_name)
+    try:
+        with no_row_values(f"{task} {file_name or ''}".strip()), warehouse(warehouse_path) as con:
+            yield con, stages
+    finally:
+        with no_row_values("recording stage timings"), warehouse(warehouse_path) as con:
+            record_stages(con, run_id, stages.records)
+        logger = get_run_logger()
+        for record in stages.records:
+            logger.info(record.describe())
+
+
 @task(name="load-file")
 def load_input(warehouse_path: str, path: str, kind: str, run_id: str) -> dict:
-    with no_row_values(f"loading {Path(path).name}"), warehouse(warehouse_path) as con:
-        result = load_file(con, Path(path), kind, run_id).as_dict()
-    get_run_logger().info(
-        "%s: %d rows read, %d loaded, %d quarantined",
-        result["file_name"], result["rows_read"], result["rows_loaded"], result["rows_quarantined"],
-    )  # fmt: skip
-    return result
+    with timed(warehouse_path, run_id, "loading", Path(path).name) as (con, stages):
+        return load_file(con, Path(path), kind, run_id, stages).as_dict()
 
 
 @task(name="assess")
 def assess_episodes(warehouse_path: str, run_id: str) -> int:
-    stage("assessing")
-    with no_row_values("assessing"), warehouse(warehouse_path) as con:
-        assessed = assess(con, run_id)
-    stage(f"{assessed:,} procedures assessed")
-    get_run_logger().info("%d procedures assessed", assessed)
-    return assessed
+    with timed(warehouse_path, run_id, "assessing") as (con, stages):
+        with stages("assess") as assessing:
+            assessing.rows = assess(con, run_id)
+    return assessing.rows
+
+
+@task(name="summarise")
+def summarise(warehouse_path: str, run_id: str) -> dict:
+    with timed(warehouse_path, run_id, "summarising") as (con, stages):
+        with stages("summarise"):
+            summary = build_summary(con, run_id)
+            record_summary(con, summary)
+    return summary
 
 
 @task(name="write-audit-files")
-def write_audit_files(warehouse_path: str, run_id: str, out_dir: str) -> dict:
-    stage("writing the audit files")
-    with no_row_values("writing the audit files"), warehouse(warehouse_path) as con:
-        return write_outputs(con, run_id, Path(out_dir))
+def write_audit_files(warehouse_path: str, summary: dict, out_dir: str) -> None:
+    with timed(warehouse_path, summary["run_id"], "writing the audit files") as (con, stages):
+        with stages("write") as writing:
+            writing.rows = write_outputs(con, summary, Path(out_dir))
 
 
 def check_reconciled(files: list[dict]) -> None:
@@ -84,7 +105,8 @@ def publish(summary: dict, out_dir: Path) -> None:
             f"# liver-audit run {summary['run_id']}\n\n"
             f"rows read {summary['rows_read']}, loaded {summary['rows_loaded']}, "
             f"quarantined {summary['rows_quarantined']}; "
-            f"procedures assessed {summary['procedures_assessed']}.\n\n"
+            f"procedures assessed {summary['procedures_assessed']}, "
+            f"{compliance(summary)} compliant.\n\n"
             f"Audit files: `{out_dir.resolve()}`"
         ),
     )
@@ -102,20 +124,19 @@ def audit_run(
     run_id = run_id or new_run_id()
     out = Path(out_dir or Path("reports") / run_id)
     with warehouse(warehouse_path) as con:
-        record_run(con, run_id, "running")
+        start_run(con, run_id)
+    status = "failed"
     try:
         files = [load_input(warehouse_path, path, "episode_extract", run_id) for path in extracts]
         if theatre:
             files.append(load_input(warehouse_path, theatre, "theatre_records", run_id))
         check_reconciled(files)
         assess_episodes(warehouse_path, run_id)
-        summary = write_audit_files(warehouse_path, run_id, str(out))
-        summary["out_dir"] = str(out)
+        summary = summarise(warehouse_path, run_id)
+        write_audit_files(warehouse_path, summary, str(out))
         publish(summary, out)
-    except BaseException:
+        status = "completed"
+    finally:
         with warehouse(warehouse_path) as con:
-            record_run(con, run_id, "failed")
-        raise
-    with warehouse(warehouse_path) as con:
-        record_run(con, run_id, "completed", summary)
-    return summary
+            finish_run(con, run_id, status)
+    return summary | {"out_dir": str(out)}

@@ -63,9 +63,11 @@ def monthly_rate(points: list[tuple[str, float, int]], title: str) -> str:
     if not points:
         return ""
     left, top, width, height = 40, 10, 520, 160
-    step = width / max(len(points) - 1, 1)
+    # months spread across the width; a single month sits in the middle
+    step = width / (len(points) - 1) if len(points) > 1 else 0
+    start = left if len(points) > 1 else left + width / 2
     coordinates = [
-        (left + i * step, top + height * (1 - percent / 100))
+        (start + i * step, top + height * (1 - percent / 100))
         for i, (_, percent, _) in enumerate(points)
     ]
     parts = [
@@ -85,10 +87,15 @@ def monthly_rate(points: list[tuple[str, float, int]], title: str) -> str:
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#005EB8">'
             f"<title>{escape(month)}: {percent:.1f}% of {count}</title></circle>"
         )
+        if len(points) <= 12:  # few enough to label each value, which also helps on paper
+            parts.append(
+                f'<text x="{x:.1f}" y="{y - 7 if y - 7 > top + 8 else y + 15:.1f}" text-anchor="middle">'
+                f"{percent:.0f}%</text>"
+            )
     every = -(-len(points) // 6)  # at most about 6 month labels
     for i, (month, _, _) in enumerate(points):
         if i % every == 0:
-            x = left + i * step
+            x = start + i * step
             parts.append(
                 f'<text x="{x:.1f}" y="{top + height + 16}" text-anchor="middle">{escape(month)}</text>'
             )

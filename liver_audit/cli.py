@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         "history",
         help="list recent runs recorded in the warehouse",
         description="List the most recent runs recorded in the warehouse: when, status, "
-        "rows read/loaded/quarantined, procedures assessed and the compliance rate.",
+        "rows read/loaded/quarantined, procedures assessed, the compliance rate and seconds "
+        "taken; with --run, that run's timed stages.",
     )
     history.add_argument(
         "--warehouse",
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="DuckDB warehouse file (default: %(default)s)",
     )
     history.add_argument("--limit", type=int, default=20, help="runs to show (default: 20)")
+    history.add_argument(
+        "--run", metavar="RUN_ID", help="show one run's timed stages instead (per file and stage)"
+    )
 
     commands.add_parser(
         "rules",
@@ -94,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return show_rules()
     try:
         if args.command == "history":
-            return show_history(Path(args.warehouse), args.limit)
+            return show_history(Path(args.warehouse), args.limit, args.run)
         return run(args)
     except UnusableInput as error:
         print(f"liver-audit: {error}", file=sys.stderr)
@@ -216,9 +220,13 @@ def print_summary(summary: dict, warehouse_path: str) -> None:
         print(f"    {name}")
 
 
-def show_history(path: Path, limit: int) -> int:
-    """A table of recent runs, newest first, from the warehouse's runs table (counts only)."""
+def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
+    """Recent runs, newest first (run_history, as the report's trend uses it), or one run's
+    timed stages: counts only."""
     import duckdb
+
+    from liver_audit.outputs import recent_runs
+    from liver_audit.warehouse import sql
 
     if not path.is_file():
         raise UnusableInput(f"{path}: no warehouse here yet")
@@ -227,34 +235,34 @@ def show_history(path: Path, limit: int) -> int:
     except duckdb.IOException:
         raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
     with con:
-        runs = con.execute(
-            """
-            select
-                run_id,
-                strftime(started_at, '%Y-%m-%d %H:%M') as started,
-                status,
-                rows_read, rows_loaded, rows_quarantined, procedures_assessed,
-                round(100.0 * (summary->>'$.outcomes.compliant')::bigint
-                    / nullif(procedures_assessed, 0), 1) as pct_compliant,
-            from runs
-            order by run_id desc
-            limit ?
-            """,
-            [limit],
-        ).fetchall()
-    headers = ["run", "started (UTC)", "status", "read", "loaded", "quarantined", "assessed",
-               "% compliant"]  # fmt: skip
-    cells = [["" if v is None else str(v) for v in run] for run in runs]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    for line in [headers, *cells]:
-        print(
-            "  ".join(
-                v.rjust(w) if i >= 3 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))
-            )
-        )
-    if not runs:
+        try:
+            if run_id:
+                table = con.sql(sql("reports/run_stages"), params={"run_id": run_id}).pl()
+                if not table.height:
+                    raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
+            else:
+                table = recent_runs(con, limit)
+        except duckdb.CatalogException:
+            raise WarehouseOutdated(
+                f"{path}: written by an older liver-audit; run an audit on it to update it"
+            ) from None
+    print_table(table)
+    if not table.height:
         print("(no runs yet)")
     return 0
+
+
+def print_table(table) -> None:
+    """A plain text table: text left-aligned, numbers right-aligned, nulls blank."""
+    cells = [["" if v is None else str(v) for v in row] for row in table.iter_rows()]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(table.columns)]
+    numeric = [table[c].dtype.is_numeric() for c in table.columns]
+    for line in [table.columns, *cells]:
+        print(
+            "  ".join(
+                v.rjust(w) if n else v.ljust(w) for v, w, n in zip(line, widths, numeric)
+            ).rstrip()
+        )
 
 
 def show_rules() -> int:

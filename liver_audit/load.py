@@ -2,6 +2,7 @@
 the valid rows and quarantine the rest, all in one transaction. Heavy lifting is DuckDB SQL
 and polars; nothing here loops over rows."""
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from liver_audit.extracts import (
     read_raw,
     start_hashing,
 )
-from liver_audit.progress import stage
+from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import sql
 from schemas import StagedEpisode, StagedProcedure, StagedTheatreRecord
@@ -64,50 +65,67 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
     return file_format
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str, run_id: str) -> FileResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    run_id: str,
+    stages: Stages | None = None,
+) -> FileResult:
     """Load one episode extract or theatre file into the warehouse, in one transaction."""
     path = Path(path)
-    file_format = inspect_file(con, path, kind)
-    digest_future = start_hashing(path)
-    file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
-    raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
-    # The raw table is committed on its own first: rowid numbers a committed table's rows
-    # in file order, which gives each row its source_row (not so inside a transaction).
-    stage(f"{path.name}: reading")
-    read_raw(con, raw)
-    stage(f"{path.name}: {raw.rows_read:,} rows read; staging and validating")
+    stages = stages or Stages(path.name)
+    file_kind = FILE_KINDS[kind]
+    with stages("read") as read:
+        file_format = inspect_file(con, path, kind)
+        digest_future = start_hashing(path)
+        file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
+        raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
+        # The raw table is committed on its own first: rowid numbers a committed table's rows
+        # in file order, which gives each row its source_row (not so inside a transaction).
+        read_raw(con, raw)
+        read.rows = raw.rows_read
     con.begin()
     try:
         create_raw_view(con, raw)
-        if kind == "episode_extract":
-            rows_loaded = _load_episodes(con, raw, file_id)
-        else:
-            rows_loaded = _load_theatre_records(con, raw, file_id)
-        stage(f"{path.name}: {rows_loaded:,} rows loaded")
-        digest = digest_future.result()
-        rows_quarantined = con.execute(
-            "select count(distinct source_row) from quarantine where file_id = ?", [file_id]
-        ).fetchall()[0][0]
-        result = FileResult(
-            file_id, kind, path.name, file_format, digest,
-            raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines,
-        )  # fmt: skip
-        if result.rows_read != result.rows_loaded + result.rows_quarantined:
-            raise ReconciliationError(
-                f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded}"
-                f" + quarantined {result.rows_quarantined}"
+        with stages("stage") as staging:
+            for name in file_kind.staged:
+                con.execute(f"create or replace temp table {name} as {sql(name)}")
+            staging.rows = _count(con, file_kind.staged[0])
+        with stages("validate", rows=staging.rows):
+            failures = pl.concat(
+                [failed_checks(con, name, schema) for name, schema in file_kind.contracts.items()]
             )
-        con.execute(
-            "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, run_id, kind, path.name, str(path.resolve()), digest, file_format,
-             raw.raw_table, result.rows_read, rows_loaded, rows_quarantined],
-        )  # fmt: skip
-        con.commit()
+        with stages("load") as loading:
+            _quarantine(con, raw, file_id, failures, file_kind.staged[0])
+            file_kind.replace(con, file_id)
+            rows_loaded = loading.rows = _count(con, "loaded_rows")
+            rows_quarantined = _count(con, "quarantined_rows")
+            digest = digest_future.result()
+            result = FileResult(
+                file_id, kind, path.name, file_format, digest,
+                raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines,
+            )  # fmt: skip
+            if result.rows_read != result.rows_loaded + result.rows_quarantined:
+                raise ReconciliationError(
+                    f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded}"
+                    f" + quarantined {result.rows_quarantined}"
+                )
+            con.execute(
+                "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [file_id, run_id, kind, path.name, str(path.resolve()), digest, file_format,
+                 raw.raw_table, result.rows_read, rows_loaded, rows_quarantined],
+            )  # fmt: skip
+            con.commit()
     except BaseException:
         con.rollback()
         con.execute(f"drop table if exists {raw.raw_table}")
         raise
     return result
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
 
 
 def _quarantine(
@@ -157,20 +175,8 @@ def _quarantine(
     )
 
 
-def _stage(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    con.execute(f"create or replace temp table {name} as {sql(name)}")
-
-
-def _load_episodes(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -> int:
-    _stage(con, "stg_episodes")
-    _stage(con, "stg_procedures")
-    failures = pl.concat(
-        [
-            failed_checks(con, "stg_episodes", StagedEpisode),
-            failed_checks(con, "stg_procedures", StagedProcedure),
-        ]
-    )
-    _quarantine(con, raw, file_id, failures, "stg_episodes")
+def _replace_episodes(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """The latest delivery of an episode replaces its episode and procedure rows."""
     con.execute("delete from procedures where episode_id in (select episode_id from loaded_rows)")
     con.execute("delete from episodes where episode_id in (select episode_id from loaded_rows)")
     con.execute(
@@ -193,13 +199,10 @@ def _load_episodes(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -
         """,
         [file_id],
     )
-    return con.execute("select count(*) from loaded_rows").fetchall()[0][0]
 
 
-def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id: int) -> int:
-    _stage(con, "stg_theatre_records")
-    failures = failed_checks(con, "stg_theatre_records", StagedTheatreRecord)
-    _quarantine(con, raw, file_id, failures, "stg_theatre_records")
+def _replace_theatre_records(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    """The latest delivery of an episode's theatre records replaces the ones held."""
     con.execute(
         "delete from theatre_records where episode_id in (select episode_id from loaded_rows)"
     )
@@ -212,4 +215,27 @@ def _load_theatre_records(con: duckdb.DuckDBPyConnection, raw: RawFile, file_id:
         """,
         [file_id],
     )
-    return con.execute("select count(*) from loaded_rows").fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """How one kind of input file loads: its staged tables (sql/, the first one row per
+    source row), the contract each must meet (schemas/), and how its rows replace older ones."""
+
+    staged: list[str]
+    contracts: dict
+    replace: Callable[[duckdb.DuckDBPyConnection, int], None]
+
+
+FILE_KINDS = {
+    "episode_extract": FileKind(
+        staged=["stg_episodes", "stg_procedures"],
+        contracts={"stg_episodes": StagedEpisode, "stg_procedures": StagedProcedure},
+        replace=_replace_episodes,
+    ),
+    "theatre_records": FileKind(
+        staged=["stg_theatre_records"],
+        contracts={"stg_theatre_records": StagedTheatreRecord},
+        replace=_replace_theatre_records,
+    ),
+}

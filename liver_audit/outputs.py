@@ -19,7 +19,8 @@ import polars as pl
 from liver_audit import __version__
 from liver_audit.catalogue import load_catalogue
 from liver_audit.disclosure import shareable_summary
-from liver_audit.report import render_report
+from liver_audit.report import RunHistory, render_report
+from liver_audit.warehouse import sql
 from liver_audit.worklist import write_worklist
 
 ASSESSMENT_COLUMNS = [
@@ -110,6 +111,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         .pl()
         .to_dicts()[0]
     )
+    assessed = sum(outcomes.values())
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,
@@ -120,36 +122,38 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         "rows_quarantined": int(files["rows_quarantined"].sum()),
         "files": files.to_dicts(),
         "quarantine_reasons": reasons,
-        "procedures_assessed": sum(outcomes.values()),
+        "procedures_assessed": assessed,
+        "percent_compliant": round(100 * outcomes["compliant"] / assessed, 1) if assessed else None,
         "outcomes": outcomes,
         "theatre": theatre,
     }
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path) -> dict:
-    """Write the run's audit files into out_dir; returns the summary."""
+def write_outputs(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> int:
+    """Write the run's audit files into out_dir; returns the assessments written."""
+    run_id = summary["run_id"]
     out_dir.mkdir(parents=True, exist_ok=True)
     assessments = run_assessments(con, run_id)
     assessments.write_csv(out_dir / "assessments.csv")
     quarantine = run_quarantine(con, run_id)
     quarantine.write_csv(out_dir / "quarantine.csv")
-    summary = build_summary(con, run_id)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = load_catalogue()
     shareable = shareable_summary(assessments, catalogue.needs_action)
     shareable.write_csv(out_dir / "summary_shareable.csv")
     write_worklist(con, assessments, quarantine, catalogue.needs_action, out_dir / "worklist.xlsx")
-    trend = con.sql(
-        """
-        select strftime(episode_end_date, '%Y-%m') as month,
-            100.0 * avg((outcome = 'compliant')::int) as percent_compliant,
-            count(*) as assessed,
-        from latest_assessments
-        where episode_end_date is not null
-        group by month
-        order by month
-        """
-    ).fetchall()
-    report = render_report(summary, assessments, catalogue, shareable, trend)
+    history = RunHistory(
+        trend=con.sql(
+            sql("reports/compliance_by_month_of_run"), params={"run_id": run_id}
+        ).fetchall(),
+        by_episode_month=con.sql(sql("reports/compliance_by_month_of_episode_end")).fetchall(),
+        recent_runs=recent_runs(con, limit=12),
+    )
+    report = render_report(summary, assessments, catalogue, shareable, history)
     (out_dir / "report.html").write_text(report)
-    return summary
+    return assessments.height
+
+
+def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> pl.DataFrame:
+    """The latest runs from run_history, newest first (counts only)."""
+    return con.sql(sql("reports/recent_runs"), params={"limit": limit}).pl()

@@ -3,6 +3,7 @@
 Every value from the data goes through html.escape.
 """
 
+from dataclasses import dataclass, field
 from html import escape
 
 import polars as pl
@@ -48,17 +49,32 @@ def _text(value) -> str:
     return "" if value is None else escape(str(value))
 
 
+@dataclass
+class RunHistory:
+    """What the warehouse's run history adds to a run's report (counts only)."""
+
+    trend: list[tuple[str, float, int]] = field(default_factory=list)  # by month of run
+    by_episode_month: list[tuple[str, float, int]] = field(default_factory=list)
+    recent_runs: pl.DataFrame | None = None
+
+
+def compliance(summary: dict) -> str:
+    """The run's headline: '51.2%' of assessed procedures compliant, or 'n/a'."""
+    percent = summary["percent_compliant"]
+    return "n/a" if percent is None else f"{percent}%"
+
+
 def render_report(
     summary: dict,
     assessments: pl.DataFrame,
     catalogue: Catalogue,
     shareable: pl.DataFrame | None = None,
-    trend: list[tuple[str, float, int]] | None = None,
+    history: RunHistory | None = None,
 ) -> str:
+    history = history or RunHistory()
     outcomes = summary["outcomes"]
     assessed = summary["procedures_assessed"]
-    compliant = outcomes.get("compliant", 0)
-    rate = f"{100 * compliant / assessed:.1f}%" if assessed else "n/a"
+    rate = compliance(summary)
     severity = {o["outcome"]: o["severity"] for o in catalogue.outcomes}
     widest = max(outcomes.values(), default=0) or 1
 
@@ -151,6 +167,34 @@ def render_report(
         if shareable is not None and shareable.height
         else "<p>No procedures assessed.</p>"
     )
+    runs = history.recent_runs
+    if runs is not None and "status" in runs.columns:
+        # the run writing this report is still running: say which it is
+        runs = runs.with_columns(
+            status=pl.when(pl.col("run_id") == summary["run_id"])
+            .then(pl.lit("this run"))
+            .otherwise(pl.col("status"))
+        )
+    runs_table = (
+        '<p class="muted">Recent runs, newest first</p>'
+        + _table(
+            [
+                "run",
+                "started (UTC)",
+                "status",
+                "read",
+                "loaded",
+                "quarantined",
+                "assessed",
+                "% compliant",
+                "seconds",
+            ],
+            [[_text(v) for v in row] for row in runs.iter_rows()],
+            set(range(3, runs.width)),
+        )  # fmt: skip
+        if runs is not None and runs.height
+        else ""
+    )
     rules = "".join(
         f"<p><b>{_text(rule['id'])}</b> ({_text(rule['severity'])}): {_text(rule['description'])}"
         f'<br><span class="muted">Standard: {_text(rule["standard"])}, '
@@ -172,10 +216,15 @@ def render_report(
 {_table(["outcome", "procedures", ""], outcome_rows, {1})}
 <h2>Outcomes by provider</h2>
 {provider_table}
-<h2>Compliance by month</h2>
-<p class="muted">Share of assessed procedures that are compliant, by month of episode end,
-over every episode in the warehouse (latest assessments).</p>
-{monthly_rate(trend or [], "Compliance rate by month") or "<p>No dated assessments yet.</p>"}
+<h2>Trend: compliance by month, across runs</h2>
+<p class="muted">Of the procedures assessed by each month's runs, the share compliant: the
+warehouse's run history, as <code>liver-audit history</code> lists it.</p>
+{monthly_rate(history.trend, "Compliance rate by month of run") or "<p>No runs with assessments yet.</p>"}
+{runs_table}
+<h2>Compliance by month of episode end</h2>
+<p class="muted">Of every procedure the warehouse now holds (latest assessments), the share
+compliant, by the month the episode ended.</p>
+{monthly_rate(history.by_episode_month, "Compliance rate by month of episode end") or "<p>No dated assessments yet.</p>"}
 <h2>Procedures needing a coder's review ({len(flagged_rows)})</h2>
 {flagged_table}
 <h2>Quarantined rows by reason</h2>

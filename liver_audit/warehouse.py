@@ -3,6 +3,7 @@
 import json
 import os
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,7 @@ import duckdb
 from liver_audit import ROOT
 from liver_audit.catalogue import load_catalogue
 from liver_audit.errors import WarehouseOutdated
+from liver_audit.progress import StageRecord
 
 SQL_DIR = ROOT / "sql"
 # Bump when sql/warehouse.sql changes a table: older warehouses are then refused, clearly.
@@ -99,26 +101,58 @@ def warehouse(path: str | Path):
         con.close()
 
 
-def record_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict | None = None
-) -> None:
-    """Insert or update the run's row in runs (counts only)."""
-    catalogue = load_catalogue()
-    if status == "running":
-        con.execute(
-            "insert into runs (run_id, started_at, status, catalogue_version) "
-            "values (?, current_timestamp, 'running', ?)",
-            [run_id, catalogue.version],
-        )
-        return
-    summary = summary or {}
+def utc_now() -> datetime:
+    """Now in UTC, as the naive timestamp the warehouse stores (its columns are UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record the run as running, with its catalogue version."""
+    con.execute(
+        "insert into runs (run_id, started_at, status, catalogue_version) "
+        "values (?, ?, 'running', ?)",
+        [run_id, utc_now(), load_catalogue().version],
+    )
+
+
+def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:
+    """Record the run's counts and outcome counts (summary.json's figures: counts only)."""
+    run_id = summary["run_id"]
+    con.begin()
     con.execute(
         """
-        update runs set finished_at = current_timestamp, status = ?, rows_read = ?,
-            rows_loaded = ?, rows_quarantined = ?, procedures_assessed = ?, summary = ?
+        update runs set rows_read = ?, rows_loaded = ?, rows_quarantined = ?,
+            procedures_assessed = ?, summary = ?
         where run_id = ?
         """,
-        [status, summary.get("rows_read"), summary.get("rows_loaded"),
-         summary.get("rows_quarantined"), summary.get("procedures_assessed"),
-         json.dumps(summary, default=str), run_id],
+        [summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"],
+         summary["procedures_assessed"], json.dumps(summary, default=str), run_id],
+    )  # fmt: skip
+    con.execute("delete from run_outcomes where run_id = ?", [run_id])
+    con.executemany(
+        "insert into run_outcomes values (?, ?, ?)",
+        [[run_id, outcome, count] for outcome, count in summary["outcomes"].items()],
+    )
+    con.commit()
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> None:
+    """Record how the run ended: completed or failed."""
+    con.execute(
+        "update runs set finished_at = ?, status = ? where run_id = ?",
+        [utc_now(), status, run_id],
+    )
+
+
+def record_stages(con: duckdb.DuckDBPyConnection, run_id: str, records: list[StageRecord]) -> None:
+    """Record a task's timed stages in run_stages."""
+    if not records:
+        return
+    con.executemany(
+        "insert into run_stages values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [run_id, r.stage, r.file_name, r.started_at.astimezone(UTC).replace(tzinfo=None),
+             r.seconds, r.rows, r.status, r.error]
+            for r in records
+        ],
     )  # fmt: skip

@@ -21,6 +21,26 @@ create table if not exists runs (
     summary json                    -- counts only: the run's summary.json
 );
 
+-- One row per (run, outcome): the run's outcome counts, kept with the run.
+create table if not exists run_outcomes (
+    run_id varchar,
+    outcome varchar,
+    procedures bigint
+);
+
+-- One row per timed stage of a run: read, stage, validate and load per input file, then
+-- assess, summarise and write for the run. A failed stage names its error's type only.
+create table if not exists run_stages (
+    run_id varchar,
+    stage varchar,
+    file_name varchar,              -- the input file, for the per-file stages
+    started_at timestamp,           -- UTC
+    seconds double,
+    rows bigint,
+    status varchar,                 -- completed or failed
+    error varchar
+);
+
 -- One row per input file a run read.
 create table if not exists input_files (
     file_id bigint primary key,

@@ -66,7 +66,28 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     history = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"))
     assert history.returncode == 0
     (line,) = [line for line in history.stdout.splitlines() if line.startswith(run_id)]
-    assert line.split()[3:] == ["completed", "84", "70", "14", "41", "51.2"]
+    assert line.split()[3:9] == ["completed", "84", "70", "14", "41", "51.2"]
+    assert float(line.split()[9]) > 0  # seconds taken
+    # and the run's timed stages, every file's and the run's own
+    stages = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", run_id)
+    assert stages.returncode == 0
+    # file, stage, started, seconds, [rows,] status: summarise counts no rows
+    rows = [line.split() for line in stages.stdout.splitlines()[1:]]
+    assert [(row[0], row[1], row[-2] if len(row) == 6 else "", row[-1]) for row in rows] == [
+        ("episodes.csv", "read", "56", "completed"),
+        ("episodes.csv", "stage", "56", "completed"),
+        ("episodes.csv", "validate", "56", "completed"),
+        ("episodes.csv", "load", "44", "completed"),
+        ("theatre.csv", "read", "28", "completed"),
+        ("theatre.csv", "stage", "28", "completed"),
+        ("theatre.csv", "validate", "28", "completed"),
+        ("theatre.csv", "load", "26", "completed"),
+        ("(run)", "assess", "41", "completed"),
+        ("(run)", "summarise", "", "completed"),
+        ("(run)", "write", "41", "completed"),
+    ]
+    unknown = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", "x")
+    assert unknown.returncode == 2 and "no stages recorded for run x" in unknown.stderr
 
 
 def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):

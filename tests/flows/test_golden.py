@@ -101,12 +101,22 @@ def test_prefect_artifacts_carry_counts_only(sample_run):
 def test_run_is_recorded_in_the_warehouse(sample_run):
     import duckdb
 
-    _, out = sample_run
+    summary, out = sample_run
     with duckdb.connect(str(out.parent / "warehouse.duckdb"), read_only=True) as con:
         runs = con.execute(
             "select run_id, status, rows_read, procedures_assessed from runs"
         ).fetchall()
         assert runs == [("golden-run", "completed", 84, 41)]
+        outcomes = dict(con.execute("select outcome, procedures from run_outcomes").fetchall())
+        assert outcomes == summary["outcomes"]
+        stages = con.execute(
+            "select coalesce(file_name, 'run'), stage, status from run_stages order by started_at"
+        ).fetchall()
+        assert stages == [
+            (file, stage, "completed")
+            for file in ("episodes.csv", "theatre.csv")
+            for stage in ("read", "stage", "validate", "load")
+        ] + [("run", stage, "completed") for stage in ("assess", "summarise", "write")]
         views = {
             row[0]
             for row in con.execute(

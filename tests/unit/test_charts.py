@@ -22,3 +22,8 @@ def test_monthly_rate_plots_each_month():
 
 def test_no_data_no_chart():
     assert stacked_bars([], ["compliant"], "t") == "" and monthly_rate([], "t") == ""
+
+
+def test_a_single_month_sits_mid_chart_with_its_value():
+    svg = monthly_rate([("2026-11", 51.2, 41)], "trend")
+    assert '<circle cx="300.0"' in svg and ">51%</text>" in svg
