@@ -27,7 +27,9 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .bar { background: #005eb8; height: .8rem; display: inline-block; }
 .pass { color: #00703c; } .error { color: #b3261e; } .warning { color: #8a5a00; }
 code { font-size: .9em; }
-@media print { body { margin: 0; max-width: none; } .tile { break-inside: avoid; } }
+@media print { body { margin: 0; max-width: none; font-size: 11px; }
+  .tile, tr, svg { break-inside: avoid; } h2 { break-after: avoid; }
+  .scroll { overflow: visible; } }
 """
 
 

@@ -2,6 +2,7 @@
 it renders (the screenshot is not blank), logs no console errors, and runs no data as code."""
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -67,6 +68,15 @@ def test_report_renders_in_chromium_without_console_errors(prefect_harness, chro
     assert len(set(pixels)) > 50, "the screenshot is blank"
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
     assert console == []
+    # printable: Chromium's print path lays it out on A4/Letter pages
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--no-pdf-header-footer", f"--print-to-pdf={pdf}", (out / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    pages = re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes())
+    assert len(pages) >= 2, "the printed report has no pages"
 
 
 def test_a_provider_code_like_a_script_reaches_the_page_escaped(
