@@ -17,12 +17,30 @@ from prefect.artifacts import (
 )
 
 from liver_audit.assess import assess
-from liver_audit.errors import ReconciliationError, no_row_values
+from liver_audit.errors import (
+    ReconciliationError,
+    RefusedFiles,
+    TransientFailure,
+    UnusableInput,
+    WarehouseBusy,
+    failure_reason,
+    no_row_values,
+)
+from liver_audit.inbox import Delivery, move_from_inbox, plan_deliveries, record_deliveries
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
-from liver_audit.warehouse import finish_run, record_stages, record_summary, start_run, warehouse
+from liver_audit.warehouse import (
+    finish_run,
+    load_reference_tables,
+    record_stages,
+    record_summary,
+    recover_interrupted_runs,
+    run_lock,
+    start_run,
+    warehouse,
+)
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
@@ -48,10 +66,35 @@ def timed(warehouse_path: str, run_id: str, task: str, file_name: str | None = N
             logger.info(record.describe())
 
 
-@task(name="load-file")
-def load_input(warehouse_path: str, path: str, kind: str, run_id: str) -> dict:
-    with timed(warehouse_path, run_id, "loading", Path(path).name) as (con, stages):
-        return load_file(con, Path(path), kind, run_id, stages).as_dict()
+def transient(task, task_run, state) -> bool:
+    """Retry a task only for I/O trouble (a file or the warehouse busy or unreadable); a
+    bad file or a bug fails the same way every time."""
+    return isinstance(state.result(raise_on_failure=False), (TransientFailure, WarehouseBusy))
+
+
+@task(name="plan-deliveries")
+def plan(warehouse_path: str, run_id: str, extracts: list[str], theatre: str | None,
+         inbox: str | None, reload: bool) -> list[Delivery]:  # fmt: skip
+    with timed(warehouse_path, run_id, "checking the inputs") as (con, stages):
+        with stages("plan") as planning:
+            deliveries = plan_deliveries(
+                con, [Path(p) for p in extracts], theatre and Path(theatre),
+                inbox and Path(inbox), reload,
+            )  # fmt: skip
+            record_deliveries(con, run_id, deliveries)
+            planning.rows = len(deliveries)
+    logger = get_run_logger()
+    for delivery in deliveries:
+        if delivery.action != "load":
+            logger.warning("%s: %s: %s", delivery.name, delivery.action, delivery.reason)
+    return deliveries
+
+
+@task(name="load-file", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient)
+def load_input(warehouse_path: str, delivery: Delivery, run_id: str) -> dict:
+    with timed(warehouse_path, run_id, "loading", delivery.name) as (con, stages):
+        path = Path(delivery.path)
+        return load_file(con, path, delivery.kind, run_id, stages, delivery.sha256).as_dict()
 
 
 @task(name="assess")
@@ -71,7 +114,9 @@ def summarise(warehouse_path: str, run_id: str) -> dict:
     return summary
 
 
-@task(name="write-audit-files")
+@task(
+    name="write-audit-files", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient
+)
 def write_audit_files(warehouse_path: str, summary: dict, out_dir: str) -> None:
     with timed(warehouse_path, summary["run_id"], "writing the audit files") as (con, stages):
         with stages("write") as writing:
@@ -85,58 +130,116 @@ def check_reconciled(files: list[dict]) -> None:
             raise ReconciliationError(f"{file['file_name']}: counts do not reconcile")
 
 
-def publish(summary: dict, out_dir: Path) -> None:
+def publish(summary: dict, out_dir: Path | None) -> None:
     """Counts only: Prefect artifacts must never carry episode-level values."""
-    create_table_artifact(
-        key="liver-audit-outcomes",
-        table=[{"outcome": k, "procedures": v} for k, v in summary["outcomes"].items()],
-        description=f"Outcomes, run {summary['run_id']}",
-    )
-    report = (out_dir / "report.html").resolve()
-    create_link_artifact(
-        key="liver-audit-report",
-        link=report.as_uri(),
-        link_text="report.html",
-        description=f"Audit report, run {summary['run_id']} (episode-level: inside the trust)",
-    )
-    create_markdown_artifact(
-        key="liver-audit-run",
-        markdown=(
-            f"# liver-audit run {summary['run_id']}\n\n"
+    run_id = summary["run_id"]
+    skipped = [f"{f['file_name']} ({f['reason']})" for f in summary["files_skipped"]]
+    lines = [f"# liver-audit run {run_id}", ""]
+    if out_dir is None:
+        lines.append("Nothing new: every file was loaded before, so no audit files were written.")
+    else:
+        create_table_artifact(
+            key="liver-audit-outcomes",
+            table=[{"outcome": k, "procedures": v} for k, v in summary["outcomes"].items()],
+            description=f"Outcomes, run {run_id}",
+        )
+        create_link_artifact(
+            key="liver-audit-report",
+            link=(out_dir / "report.html").resolve().as_uri(),
+            link_text="report.html",
+            description=f"Audit report, run {run_id} (episode-level: inside the trust)",
+        )
+        lines += [
             f"rows read {summary['rows_read']}, loaded {summary['rows_loaded']}, "
             f"quarantined {summary['rows_quarantined']}; "
             f"procedures assessed {summary['procedures_assessed']}, "
-            f"{compliance(summary)} compliant.\n\n"
-            f"Audit files: `{out_dir.resolve()}`"
-        ),
+            f"{compliance(summary)} compliant.",
+            "",
+            f"Audit files: `{out_dir.resolve()}`",
+        ]
+    if skipped:
+        lines += ["", "Skipped: " + "; ".join(skipped)]
+    create_markdown_artifact(key="liver-audit-run", markdown="\n".join(lines))
+
+
+def publish_failure(run_id: str, reason: str) -> None:
+    """The failed run's record in Prefect: which file and stage, and why (no row values)."""
+    create_markdown_artifact(
+        key="liver-audit-run",
+        markdown=f"# liver-audit run {run_id} failed\n\n{reason}\n\n"
+        f"Each stage's record: `liver-audit history --run {run_id}`",
     )
 
 
 @flow(name="liver-audit")
 def audit_run(
-    extracts: list[str],
+    extracts: list[str] | None = None,
     theatre: str | None = None,
+    inbox: str | None = None,
     warehouse_path: str = DEFAULT_WAREHOUSE,
+    reports: str = "reports",
     out_dir: str | None = None,
     run_id: str | None = None,
+    move_processed: bool = False,
+    synonyms: str | None = None,
+    reload: bool = False,
+    wait_for_warehouse: float = 0,
 ) -> dict:
-    """Load episode extracts (and a theatre file), assess them, write the audit files."""
+    """Load the new files (named, or from the inbox), assess them, write the audit files.
+    One run at a time per warehouse; a file already loaded is skipped unless `reload`."""
     run_id = run_id or new_run_id()
-    out = Path(out_dir or Path("reports") / run_id)
-    with warehouse(warehouse_path) as con:
-        start_run(con, run_id)
-    status = "failed"
-    try:
-        files = [load_input(warehouse_path, path, "episode_extract", run_id) for path in extracts]
-        if theatre:
-            files.append(load_input(warehouse_path, theatre, "theatre_records", run_id))
-        check_reconciled(files)
+    with run_lock(warehouse_path, wait_for_warehouse):
+        with no_row_values("opening the warehouse"), warehouse(warehouse_path) as con:
+            interrupted = recover_interrupted_runs(con)
+            start_run(con, run_id)
+        if interrupted:
+            get_run_logger().warning("%d earlier run(s) had been interrupted", interrupted)
+        status, reason = "failed", None
+        try:
+            summary = audit(
+                run_id, extracts or [], theatre, inbox, warehouse_path,
+                Path(out_dir) if out_dir else Path(reports) / run_id,
+                move_processed, synonyms, reload,
+            )  # fmt: skip
+            status = "completed"
+            return summary
+        except BaseException as error:
+            reason = failure_reason(error)
+            publish_failure(run_id, reason)
+            raise
+        finally:
+            with warehouse(warehouse_path) as con:
+                finish_run(con, run_id, status, reason)
+
+
+def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed, synonyms,
+          reload) -> dict:  # fmt: skip
+    """The run's steps, in order (audit_run holds the lock and keeps the record)."""
+    with no_row_values("loading reference data"), warehouse(warehouse_path) as con:
+        load_reference_tables(con, synonyms and Path(synonyms))
+    deliveries = plan(warehouse_path, run_id, extracts, theatre, inbox, reload)
+    files = []
+    for delivery in deliveries:
+        if delivery.action == "load":
+            # In delivery order, stopping at the first failure (a later file loaded before
+            # an earlier one would let older episodes win); a file found unusable is refused.
+            try:
+                files.append(load_input(warehouse_path, delivery, run_id))
+            except UnusableInput as error:
+                delivery.action, delivery.reason = "refuse", str(error)
+                with warehouse(warehouse_path) as con:
+                    record_deliveries(con, run_id, [delivery])
+        if move_processed:
+            move_from_inbox(delivery, run_id)
+    check_reconciled(files)
+    if files:
         assess_episodes(warehouse_path, run_id)
-        summary = summarise(warehouse_path, run_id)
+    summary = summarise(warehouse_path, run_id)
+    if files:
         write_audit_files(warehouse_path, summary, str(out))
-        publish(summary, out)
-        status = "completed"
-    finally:
-        with warehouse(warehouse_path) as con:
-            finish_run(con, run_id, status)
-    return summary | {"out_dir": str(out)}
+    publish(summary, out if files else None)
+    summary["out_dir"] = str(out) if files else None
+    refused = [d for d in deliveries if d.action == "refuse"]
+    if refused:
+        raise RefusedFiles("refused " + "; ".join(d.reason for d in refused), summary)
+    return summary

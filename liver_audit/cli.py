@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 from liver_audit import __version__
-from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated
+from liver_audit.config import (
+    BY_NAME,
+    CONFIG_FILE,
+    SETTINGS,
+    Settings,
+    add_setting_flags,
+    load_settings,
+)
+from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated, failure_reason
 from liver_audit.prefect_server import TemporaryServer
 
 # Prefect on locked-down machines: no telemetry, a patient start-up on 2 cores, quiet logs
@@ -27,6 +35,9 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"liver-audit: error: {message}\n")
 
 
+RUN_SETTINGS = ["warehouse", "inbox", "reports", "move_processed", "synonyms", "wait_for_warehouse"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="liver-audit",
@@ -36,53 +47,75 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"liver-audit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser(
+    def command(name: str, help: str, description: str, settings: list[str]):
+        sub = commands.add_parser(name, help=help, description=description)
+        sub.add_argument("--config", metavar="PATH",
+                         help=f"settings file (default: ./{CONFIG_FILE} if there)")  # fmt: skip
+        add_setting_flags(sub, settings)
+        return sub
+
+    run = command(
         "run",
-        help="load extracts into the warehouse, assess them and write the audit files",
-        description="Run the audit flow once: load episode extracts (and a theatre file) into "
-        "the warehouse, quarantine rows that fail validation, assess every J02.3/J02.4 "
-        "procedure and write assessments.csv, quarantine.csv, summary.json and report.html.",
+        "load new extracts into the warehouse, assess them and write the audit files",
+        "Run the audit once: load the named files, or every new file in the inbox, into the "
+        "warehouse (a file whose content was loaded before is skipped), quarantine rows that "
+        "fail validation, assess every J02.3/J02.4 procedure and write the audit files.",
+        RUN_SETTINGS,
     )
-    run.add_argument(
-        "extracts",
-        nargs="+",
-        metavar="EXTRACT",
-        help="HES APC episode extract: pipe, comma or tab delimited text, or Parquet",
-    )
-    run.add_argument(
-        "--theatre",
-        metavar="FILE",
-        help="theatre records (EPIKEY, OPDATE, APPROACH): the documented approach",
-    )
-    run.add_argument(
-        "--warehouse",
-        metavar="PATH",
-        default="data/warehouse.duckdb",
-        help="DuckDB warehouse file (default: %(default)s)",
-    )
-    run.add_argument(
-        "--out", metavar="DIR", help="folder for the audit files (default: reports/<run id>/)"
-    )
+    run.add_argument("extracts", nargs="*", metavar="EXTRACT",
+                     help="HES APC episode extract: pipe, comma or tab delimited text, or Parquet")  # fmt: skip
+    run.add_argument("--theatre", metavar="FILE",
+                     help="theatre records (EPIKEY, OPDATE, APPROACH): the documented approach")  # fmt: skip
+    run.add_argument("--out", metavar="DIR",
+                     help="folder for this run's audit files (default: REPORTS/<run id>/)")  # fmt: skip
+    run.add_argument("--reload", action="store_true",
+                     help="load files even if their content was loaded before")  # fmt: skip
     run.add_argument("--verbose", action="store_true",
                      help="show Prefect's run logs (counts and file names only)")  # fmt: skip
 
-    history = commands.add_parser(
+    history = command(
         "history",
-        help="list recent runs recorded in the warehouse",
-        description="List the most recent runs recorded in the warehouse: when, status, "
-        "rows read/loaded/quarantined, procedures assessed, the compliance rate and seconds "
-        "taken; with --run, that run's timed stages.",
-    )
-    history.add_argument(
-        "--warehouse",
-        metavar="PATH",
-        default="data/warehouse.duckdb",
-        help="DuckDB warehouse file (default: %(default)s)",
+        "list recent runs recorded in the warehouse",
+        "List the most recent runs recorded in the warehouse: when, status, rows "
+        "read/loaded/quarantined, procedures assessed, the compliance rate and seconds taken; "
+        "with --run, that run's timed stages.",
+        ["warehouse"],
     )
     history.add_argument("--limit", type=int, default=20, help="runs to show (default: 20)")
-    history.add_argument(
-        "--run", metavar="RUN_ID", help="show one run's timed stages instead (per file and stage)"
+    history.add_argument("--run", metavar="RUN_ID",
+                         help="show one run's timed stages instead (per file and stage)")  # fmt: skip
+
+    command(
+        "config",
+        "print the effective settings and where each comes from",
+        f"Print the settings a run would use: defaults, then {CONFIG_FILE} (or --config), then "
+        "flags.",
+        [s.name for s in SETTINGS],
     )
+
+    command(
+        "serve",
+        "serve the nightly audit of the inbox on a Prefect server, on its schedule",
+        "Register the nightly deployment (the audit of the inbox, with these settings) on the "
+        "Prefect server at PREFECT_API_URL (default http://127.0.0.1:4200/api) and serve it: "
+        "runs start on the schedule, or by hand from the Prefect UI or CLI. Stop with Ctrl-C.",
+        [s.name for s in SETTINGS],
+    )
+
+    sql = command(
+        "sql",
+        "run a read-only SQL query on the warehouse, or open a SQL prompt",
+        "Run a read-only query against the warehouse and print the result (the stable views "
+        "episodes, procedures, assessments, quarantine, runs and files come first on the search "
+        "path; see the README). With no query, open an interactive prompt.",
+        ["warehouse"],
+    )
+    sql.add_argument("query", nargs="?", help="the query; omit it for a prompt")
+    export = sql.add_mutually_exclusive_group()
+    export.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    export.add_argument("--json", action="store_true", help="print JSON lines instead")
+    sql.add_argument("--max-rows", type=int, default=50,
+                     help="rows a printed table shows (default: 50; CSV and JSON print all)")  # fmt: skip
 
     commands.add_parser(
         "rules",
@@ -97,10 +130,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rules":
         return show_rules()
     try:
+        flags = {name: getattr(args, name, None) for name in BY_NAME}
+        settings = load_settings(flags, args.config)
         if args.command == "history":
-            return show_history(Path(args.warehouse), args.limit, args.run)
-        return run(args)
+            return show_history(settings.warehouse, args.limit, args.run)
+        if args.command == "config":
+            return show_config(settings)
+        if args.command == "sql":
+            from liver_audit.analyst_sql import run_sql
+
+            return run_sql(settings.warehouse, args.query, args.csv, args.json, args.max_rows)
+        if args.command == "serve":
+            return serve(settings)
+        return run(args, settings)
     except UnusableInput as error:
+        if getattr(error, "summary", None):  # refused files: the rest of the run went ahead
+            print_summary(error.summary, settings.warehouse, status="failed")
         print(f"liver-audit: {error}", file=sys.stderr)
         return 2
     except (WarehouseBusy, WarehouseOutdated) as error:
@@ -110,41 +155,42 @@ def main(argv: list[str] | None = None) -> int:
         print("liver-audit: interrupted", file=sys.stderr)
         return 1
     except Exception as error:  # a one-line message, never a traceback (it may quote data)
-        print(f"liver-audit: run failed: {type(error).__name__}: {safe_message(error)}",
-              file=sys.stderr)  # fmt: skip
+        print(f"liver-audit: run failed: {failure_reason(error)}", file=sys.stderr)
         return 1
 
 
-def safe_message(error: Exception) -> str:
-    from liver_audit.errors import ReconciliationError, StageFailed
+def set_up_prefect(verbose: bool = False) -> TemporaryServer | None:
+    """Prefect's environment, and a temporary server unless PREFECT_API_URL names one."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    # Boots while we check the inputs and import; Prefect reads the URL at import.
+    server = TemporaryServer().start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    # Stopped at exit, after Prefect's own exit handlers have sent the last logs and
+    # events (they register later, so run first); stopping it sooner makes them retry.
+    atexit.register(server.stop)
+    return server
 
-    if isinstance(error, (ReconciliationError, StageFailed)):
-        return str(error)
-    return "see the Prefect run log"
 
-
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     extracts = [Path(p) for p in args.extracts]
-    for path in [*extracts, *([Path(args.theatre)] if args.theatre else [])]:
+    theatre = Path(args.theatre) if args.theatre else None
+    if not extracts and not theatre and settings.inbox is None:
+        raise UnusableInput("nothing to load: name extract files, or an --inbox folder")
+    for path in [*extracts, *([theatre] if theatre else [])]:
         if not path.is_file():
             raise UnusableInput(f"{path}: no such file")
+    if settings.inbox is not None and not settings.inbox.is_dir():
+        raise UnusableInput(f"{settings.inbox}: no such inbox folder")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UnusableInput(f"{args.out}: --out must be a folder")
 
-    for name, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    if args.verbose:
-        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
-    server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        # Boots while we check the inputs and import; Prefect reads the URL at import.
-        server = TemporaryServer().start()
-        os.environ["PREFECT_API_URL"] = server.api_url
-        # Stopped at exit, after Prefect's own exit handlers have sent the last logs and
-        # events (they register later, so run first); stopping it sooner makes them retry.
-        atexit.register(server.stop)
-    check_inputs(extracts, Path(args.theatre) if args.theatre else None)
-    check_warehouse(Path(args.warehouse))
+    server = set_up_prefect(args.verbose)
+    check_inputs(extracts, theatre)
     from flows.audit import audit_run
 
     if not args.verbose:
@@ -155,10 +201,16 @@ def run(args: argparse.Namespace) -> int:
     summary = audit_run(
         extracts=[str(p) for p in extracts],
         theatre=args.theatre,
-        warehouse_path=args.warehouse,
+        inbox=str(settings.inbox) if settings.inbox else None,
+        warehouse_path=str(settings.warehouse),
+        reports=str(settings.reports),
         out_dir=args.out,
+        move_processed=settings.move_processed,
+        synonyms=str(settings.synonyms),
+        reload=args.reload,
+        wait_for_warehouse=settings.wait_for_warehouse,
     )
-    print_summary(summary, args.warehouse)
+    print_summary(summary, settings.warehouse)
     return 0
 
 
@@ -177,21 +229,6 @@ def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
         start_hashing(path)  # in the background, while Prefect's server boots
 
 
-def check_warehouse(path: Path) -> None:
-    """Fail fast, in one line, if another run holds the warehouse (DuckDB has one writer)."""
-    import duckdb
-
-    from liver_audit.warehouse import warehouse
-
-    try:
-        with warehouse(path):
-            pass
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
-        raise
-
-
 def silence_prefect_console() -> None:
     """Prefect prints failed runs with tracebacks; the CLI prints one line instead. The run
     log still reaches the Prefect API."""
@@ -203,21 +240,63 @@ def silence_prefect_console() -> None:
                 handler.setLevel(logging.CRITICAL + 1)
 
 
-def print_summary(summary: dict, warehouse_path: str) -> None:
-    out = Path(summary["out_dir"])
-    print(f"liver-audit run {summary['run_id']} completed")
-    print(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded, "
-          f"{summary['rows_quarantined']} quarantined")  # fmt: skip
+def print_summary(summary: dict, warehouse_path: Path, status: str = "completed") -> None:
+    print(f"liver-audit run {summary['run_id']} {status}")
+    for skipped in summary["files_skipped"]:
+        print(f"  skipped {skipped['file_name']}: {skipped['reason']}")
+    for refused in summary["files_refused"]:
+        print(f"  refused {refused['file_name']}")
+    if summary["out_dir"] is None:
+        print("  nothing new: no file to load, so no audit files were written")
+        print(f"  warehouse: {Path(warehouse_path).resolve()}")
+        return
+    print(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
+          f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
     print(f"  procedures assessed: {summary['procedures_assessed']}")
     for outcome, count in summary["outcomes"].items():
         print(f"    {outcome:<28}{count:>8}")
     print(f"  warehouse: {Path(warehouse_path).resolve()}")
-    print(f"  audit files: {out.resolve()}/")
+    print(f"  audit files: {Path(summary['out_dir']).resolve()}/")
     for name in (
         "report.html", "worklist.xlsx", "assessments.csv", "quarantine.csv",
         "summary.json", "summary_shareable.csv",
     ):  # fmt: skip
         print(f"    {name}")
+
+
+def show_config(settings: Settings) -> int:
+    """The effective settings as TOML a user can paste into liver-audit.toml, each with the
+    place its value came from."""
+    for name, value in settings.as_dict().items():
+        if value is None:
+            line = f"# {name} = (not set)"
+        elif isinstance(value, bool):
+            line = f"{name} = {str(value).lower()}"
+        elif isinstance(value, int):
+            line = f"{name} = {value}"
+        else:
+            line = f'{name} = "{value}"'
+        print(f"{line:<60} # {settings.sources[name]}")
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    """Serve the nightly deployment on the Prefect server at PREFECT_API_URL until stopped."""
+    os.environ.setdefault("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    set_up_prefect()
+    if settings.inbox is None:
+        raise UnusableInput("serve needs an inbox: set inbox in liver-audit.toml or --inbox")
+    if not TemporaryServer.is_healthy(os.environ["PREFECT_API_URL"]):
+        raise UnusableInput(
+            f"no Prefect server answers at {os.environ['PREFECT_API_URL']}: start one "
+            "(make server) or set PREFECT_API_URL"
+        )
+    from flows.nightly import serve_nightly
+    from liver_audit.config import check_schedule
+
+    check_schedule(settings)
+    serve_nightly(settings)
+    return 0
 
 
 def show_history(path: Path, limit: int, run_id: str | None = None) -> int:

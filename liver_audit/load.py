@@ -23,7 +23,7 @@ from liver_audit.extracts import (
 )
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
-from liver_audit.warehouse import sql
+from liver_audit.warehouse import sql, utc_now
 from schemas import StagedEpisode, StagedProcedure, StagedTheatreRecord
 
 # Staged column -> the source field a user knows it by (quarantine.csv's `field`).
@@ -53,6 +53,7 @@ class FileResult:
     rows_loaded: int
     rows_quarantined: int
     malformed_lines: int
+    rows_unchanged: int
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,14 +72,16 @@ def load_file(
     kind: str,
     run_id: str,
     stages: Stages | None = None,
+    sha256: str | None = None,
 ) -> FileResult:
-    """Load one episode extract or theatre file into the warehouse, in one transaction."""
+    """Load one episode extract or theatre file into the warehouse, in one transaction, and
+    enter it in the ledger. `sha256`: the file's digest, when the caller has it already."""
     path = Path(path)
     stages = stages or Stages(path.name)
     file_kind = FILE_KINDS[kind]
     with stages("read") as read:
         file_format = inspect_file(con, path, kind)
-        digest_future = start_hashing(path)
+        digest_future = None if sha256 else start_hashing(path)
         file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
         raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
         # The raw table is committed on its own first: rowid numbers a committed table's rows
@@ -101,10 +104,11 @@ def load_file(
             file_kind.replace(con, file_id)
             rows_loaded = loading.rows = _count(con, "loaded_rows")
             rows_quarantined = _count(con, "quarantined_rows")
-            digest = digest_future.result()
+            rows_unchanged = _count(con, "unchanged_rows")
+            digest = sha256 or digest_future.result()
             result = FileResult(
                 file_id, kind, path.name, file_format, digest,
-                raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines,
+                raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines, rows_unchanged,
             )  # fmt: skip
             if result.rows_read != result.rows_loaded + result.rows_quarantined:
                 raise ReconciliationError(
@@ -112,10 +116,14 @@ def load_file(
                     f" + quarantined {result.rows_quarantined}"
                 )
             con.execute(
-                "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [file_id, run_id, kind, path.name, str(path.resolve()), digest, file_format,
-                 raw.raw_table, result.rows_read, rows_loaded, rows_quarantined],
+                 raw.raw_table, result.rows_read, rows_loaded, rows_quarantined, rows_unchanged],
             )  # fmt: skip
+            con.execute(
+                "insert into ledger values (?, ?, ?, ?, ?, ?, 'loaded', ?, null)",
+                [run_id, utc_now(), path.name, str(path.resolve()), digest, kind, file_id],
+            )
             con.commit()
     except BaseException:
         con.rollback()
@@ -176,15 +184,31 @@ def _quarantine(
 
 
 def _replace_episodes(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    """The latest delivery of an episode replaces its episode and procedure rows."""
-    con.execute("delete from procedures where episode_id in (select episode_id from loaded_rows)")
-    con.execute("delete from episodes where episode_id in (select episode_id from loaded_rows)")
+    """The latest delivery of an episode replaces its episode and procedure rows, unless the
+    warehouse already holds it in the same version: then its rows and assessments stay."""
+    con.execute(
+        """
+        create or replace temp table unchanged_rows as
+        select loaded_rows.source_row
+        from loaded_rows
+        inner join stg_episodes using (source_row)
+        inner join episodes
+            on episodes.episode_id = loaded_rows.episode_id
+            and episodes.version_hash = stg_episodes.version_hash
+        """
+    )
+    con.execute(
+        "create or replace temp table replaced_rows as "
+        "select * from loaded_rows anti join unchanged_rows using (source_row)"
+    )
+    con.execute("delete from procedures where episode_id in (select episode_id from replaced_rows)")
+    con.execute("delete from episodes where episode_id in (select episode_id from replaced_rows)")
     con.execute(
         """
         insert into procedures
-        select loaded_rows.episode_id, position, procedure_code, procedure_date, ?
+        select replaced_rows.episode_id, position, procedure_code, procedure_date, ?
         from stg_procedures
-        inner join loaded_rows using (source_row)
+        inner join replaced_rows using (source_row)
         where procedure_code not in ('-', '&')
         """,
         [file_id],
@@ -193,24 +217,53 @@ def _replace_episodes(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
         """
         insert into episodes
         select episode_id, ?, source_row, provider_code, admission_date, episode_start_date,
-            episode_end_date, sex, start_age, primary_diagnosis_code
+            episode_end_date, sex, start_age, primary_diagnosis_code, version_hash
         from stg_episodes
-        anti join quarantined_rows using (source_row)
+        semi join replaced_rows using (source_row)
         """,
         [file_id],
     )
 
 
 def _replace_theatre_records(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    """The latest delivery of an episode's theatre records replaces the ones held."""
+    """The latest delivery of an episode's theatre records replaces the ones held, unless
+    they are the same records: then they, and the episode's assessments, stay."""
     con.execute(
-        "delete from theatre_records where episode_id in (select episode_id from loaded_rows)"
+        """
+        create or replace temp table replaced_episodes as
+        with incoming as (
+            select episode_id,
+                list((operation_date, approach_text, approach) order by all) as records,
+            from stg_theatre_records
+            semi join loaded_rows using (source_row)
+            group by episode_id
+        ),
+        held as (
+            select episode_id,
+                list((operation_date, approach_text, approach) order by all) as records,
+            from theatre_records
+            where episode_id in (select episode_id from incoming)
+            group by episode_id
+        )
+        select incoming.episode_id
+        from incoming
+        left join held using (episode_id)
+        where held.records is distinct from incoming.records
+        """
+    )
+    con.execute(
+        "create or replace temp table unchanged_rows as "
+        "select source_row from loaded_rows anti join replaced_episodes using (episode_id)"
+    )
+    con.execute(
+        "delete from theatre_records where episode_id in (select episode_id from replaced_episodes)"
     )
     con.execute(
         """
         insert into theatre_records
         select episode_id, operation_date, approach_text, approach, ?, source_row
         from stg_theatre_records
+        semi join replaced_episodes using (episode_id)
         anti join quarantined_rows using (source_row)
         """,
         [file_id],

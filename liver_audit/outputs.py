@@ -65,7 +65,8 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
     catalogue = load_catalogue()
     files = con.sql(
         """
-        select file_name, file_kind, file_format, sha256, rows_read, rows_loaded, rows_quarantined
+        select file_name, file_kind, file_format, sha256, rows_read, rows_loaded, rows_quarantined,
+            rows_unchanged
         from input_files where run_id = ? order by file_id
         """,
         params=[run_id],
@@ -112,6 +113,11 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         .to_dicts()[0]
     )
     assessed = sum(outcomes.values())
+    ledger = con.sql(
+        "select action, file_name, reason from ledger "
+        "where run_id = ? and action in ('skipped', 'refused') order by seen_at, file_name",
+        params=[run_id],
+    ).fetchall()
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,
@@ -120,7 +126,10 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         "rows_read": int(files["rows_read"].sum()),
         "rows_loaded": int(files["rows_loaded"].sum()),
         "rows_quarantined": int(files["rows_quarantined"].sum()),
+        "rows_unchanged": int(files["rows_unchanged"].sum()),
         "files": files.to_dicts(),
+        "files_skipped": [{"file_name": n, "reason": r} for a, n, r in ledger if a == "skipped"],
+        "files_refused": [{"file_name": n, "reason": r} for a, n, r in ledger if a == "refused"],
         "quarantine_reasons": reasons,
         "procedures_assessed": assessed,
         "percent_compliant": round(100 * outcomes["compliant"] / assessed, 1) if assessed else None,

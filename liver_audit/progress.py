@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from liver_audit.errors import no_row_values
+
 _started = time.monotonic()
 
 
@@ -56,13 +58,14 @@ class Stages:
         counted = "" if rows is None else f" {rows:,} rows"
         stage(f"{self.file_name or 'run'}: {name}{counted} ...", self.stream)
         start = time.perf_counter()
-        try:
-            yield record
-        except BaseException as error:
-            record.status, record.error = "failed", type(error).__name__
-            raise
-        else:
-            record.status = "completed"
-        finally:
-            record.seconds = time.perf_counter() - start
-            stage(record.describe(), self.stream)
+        with no_row_values(f"{self.file_name or 'run'}, stage {name}"):
+            try:
+                yield record
+            except BaseException as error:
+                record.status, record.error = "failed", type(error).__name__
+                raise
+            else:
+                record.status = "completed"
+            finally:
+                record.seconds = time.perf_counter() - start
+                stage(record.describe(), self.stream)

@@ -1,7 +1,9 @@
 """The DuckDB warehouse: connecting, the schema, reference tables and the SQL in sql/."""
 
+import fcntl
 import json
 import os
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,12 +12,12 @@ import duckdb
 
 from liver_audit import ROOT
 from liver_audit.catalogue import load_catalogue
-from liver_audit.errors import WarehouseOutdated
+from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated
 from liver_audit.progress import StageRecord
 
 SQL_DIR = ROOT / "sql"
 # Bump when sql/warehouse.sql changes a table: older warehouses are then refused, clearly.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 REFERENCE_DIR = ROOT / "data" / "reference"
 # Warehouse files whose tables, reference data and views this process has already set up:
 # a run opens the warehouse once per task, and the set-up need only happen once.
@@ -31,7 +33,12 @@ def connect(
     path: str | Path = ":memory:", memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, creating its tables and views, with memory bounded and spill on."""
-    con = duckdb.connect(str(path))
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
+        raise
     limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
     con.execute(f"set memory_limit = '{limit}'")
     if str(path) != ":memory:":
@@ -40,7 +47,11 @@ def connect(
     if key is None or key not in _SET_UP:
         con.execute(sql("warehouse"))
         check_schema_version(con, path)
-        load_reference_tables(con)
+        # A run reloads them at its start (with its synonym table); here only if missing.
+        if not con.execute(
+            "select 1 from duckdb_tables() where table_name = 'rule_catalogue'"
+        ).fetchall():
+            load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):
             con.execute(f"create or replace view {view.stem} as {view.read_text()}")
         if key:
@@ -66,9 +77,12 @@ def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> No
         )
 
 
-def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the reference tables from data/: code titles, synonyms, the rule catalogue."""
+def load_reference_tables(con: duckdb.DuckDBPyConnection, synonyms: Path | None = None) -> None:
+    """(Re)create the reference tables from data/: code titles, the approach synonym table
+    (or the one `synonyms` names), the rule catalogue."""
     catalogue = load_catalogue()
+    synonyms = Path(synonyms or REFERENCE_DIR / "approach_synonyms.csv")
+    check_synonyms(con, synonyms, {"open", *catalogue.rules[0]["expected_approach_codes"]})
     con.execute(
         "create or replace table opcs4_codes as "
         "select * from read_csv(?, header = true, all_varchar = true)",
@@ -78,7 +92,7 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
         "create or replace table approach_synonyms as "
         "select lower(trim(synonym)) as synonym, approach "
         "from read_csv(?, header = true, all_varchar = true)",
-        [str(REFERENCE_DIR / "approach_synonyms.csv")],
+        [str(synonyms)],
     )
     for table, frame in {
         "rule_catalogue": catalogue.rule_table(),
@@ -90,6 +104,36 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("frame")
 
 
+def check_synonyms(con: duckdb.DuckDBPyConnection, path: Path, approaches: set[str]) -> None:
+    """The synonym table: columns synonym and approach; every approach one the rule knows;
+    no synonym given twice. Raises UnusableInput naming the file, row and field."""
+    if not path.is_file():
+        raise UnusableInput(f"{path}: no such synonym table")
+    try:
+        rows = con.sql(
+            "select * from read_csv(?, header = true, all_varchar = true)", params=[str(path)]
+        ).pl()
+    except duckdb.Error:
+        raise UnusableInput(f"{path}: not a readable CSV file") from None
+    missing = {"synonym", "approach"} - set(rows.columns)
+    if missing:
+        raise UnusableInput(
+            f"{path}: row 0 (header): missing column(s) {', '.join(sorted(missing))}"
+        )
+    seen: set[str] = set()
+    for row_number, (synonym, approach) in enumerate(rows.select("synonym", "approach").rows(), 1):
+        if not synonym or not synonym.strip():
+            raise UnusableInput(f"{path}: row {row_number}: field synonym is empty")
+        if approach not in approaches:
+            raise UnusableInput(
+                f"{path}: row {row_number}: field approach must be one of {', '.join(sorted(approaches))}"
+            )
+        key = synonym.strip().lower()
+        if key in seen:
+            raise UnusableInput(f"{path}: row {row_number}: field synonym repeats an earlier row")
+        seen.add(key)
+
+
 @contextmanager
 def warehouse(path: str | Path):
     """A connection to the warehouse file, closed afterwards."""
@@ -99,6 +143,53 @@ def warehouse(path: str | Path):
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def run_lock(path: str | Path, wait_seconds: float = 0):
+    """One run at a time per warehouse, for the whole run: an exclusive lock on
+    <warehouse>.lock (the OS releases it if the process dies, even by SIGKILL). DuckDB's own
+    lock only covers one connection, and a run opens several, one per task."""
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    waited = f" (waited {wait_seconds:g} s)" if wait_seconds else ""
+                    raise WarehouseBusy(
+                        f"{path}: another liver-audit run is using the warehouse{waited}"
+                    ) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Under the run lock no other run is alive: a run still marked running was killed.
+    Mark it failed, and drop raw tables no committed load refers to (a load's transaction
+    rolled back with it). Returns the runs marked."""
+    interrupted = con.execute(
+        "update runs set status = 'failed', "
+        "error = 'interrupted: the process ended before the run finished' "
+        "where status = 'running' returning run_id"
+    ).fetchall()
+    orphans = con.execute(
+        """
+        select table_name from duckdb_tables()
+        where starts_with(table_name, 'raw_') and not temporary
+            and table_name not in (select raw_table from input_files)
+        """
+    ).fetchall()
+    for (table,) in orphans:
+        con.execute(f'drop table "{table}"')
+    return len(interrupted)
 
 
 def utc_now() -> datetime:
@@ -136,11 +227,13 @@ def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:
     con.commit()
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str) -> None:
-    """Record how the run ended: completed or failed."""
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, error: str | None = None
+) -> None:
+    """Record how the run ended: completed or failed, and why it failed."""
     con.execute(
-        "update runs set finished_at = ?, status = ? where run_id = ?",
-        [utc_now(), status, run_id],
+        "update runs set finished_at = ?, status = ?, error = ? where run_id = ?",
+        [utc_now(), status, error, run_id],
     )
 
 

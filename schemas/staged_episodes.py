@@ -71,5 +71,7 @@ class StagedEpisode(pa.DataFrameModel):
             | (age.is_between(0, 120) | age.is_between(7001, 7007)).fill_null(False)
         )
 
+    version_hash: pl.UInt64 = pa.Field(description="hash of the delivered fields the rules read")
+
     class Config:
         strict = True

@@ -14,6 +14,11 @@ cleaned as (
         upper(regexp_replace(hes_text(sex), '\.0+$', '')) as sex,
         hes_text(startage) as start_age_text,
         upper(replace(hes_text(diag_4_01), '.', '')) as primary_diagnosis_code,
+        -- the fields the warehouse keeps, as delivered: a re-delivered episode with the same
+        -- hash is unchanged, and keeps its rows and assessments (a format change counts as
+        -- a change: conservative)
+        hash(procode3, admidate, epistart, epiend, sex, startage, diag_4_01,
+            *columns('opertn_\d{2}|opdate_\d{2}')) as version_hash,
     from raw_episodes
 ),
 
@@ -44,6 +49,7 @@ final as (
             then try_cast(try_cast(cleaned.start_age_text as double) as integer) end as start_age,
         case when cleaned.primary_diagnosis_code not in ('-', '&') then cleaned.primary_diagnosis_code end
             as primary_diagnosis_code,
+        cleaned.version_hash,
     from cleaned
     left join repeated_ids on repeated_ids.episode_id = cleaned.episode_id
 )

@@ -18,7 +18,8 @@ create table if not exists runs (
     rows_loaded bigint,
     rows_quarantined bigint,
     procedures_assessed bigint,
-    summary json                    -- counts only: the run's summary.json
+    summary json,                   -- counts only: the run's summary.json
+    error varchar                   -- why a failed run failed: file, stage, error type
 );
 
 -- One row per (run, outcome): the run's outcome counts, kept with the run.
@@ -52,8 +53,24 @@ create table if not exists input_files (
     file_format varchar,            -- pipe, comma, tab or parquet
     raw_table varchar,              -- the file as delivered, every column as text
     rows_read bigint,
-    rows_loaded bigint,
-    rows_quarantined bigint
+    rows_loaded bigint,             -- including rows_unchanged
+    rows_quarantined bigint,
+    rows_unchanged bigint           -- loaded rows the warehouse already held in that version
+);
+
+-- The inbox ledger: one row per file a run saw, by content hash. A file whose content was
+-- loaded before is skipped; `loaded` rows are written in the file's load transaction, so
+-- they always match input_files.
+create table if not exists ledger (
+    run_id varchar,
+    seen_at timestamp,              -- UTC
+    file_name varchar,
+    file_path varchar,
+    sha256 varchar,
+    file_kind varchar,
+    action varchar,                 -- loaded, skipped (content loaded before) or refused
+    file_id bigint,                 -- loaded: the load; skipped: the earlier load
+    reason varchar                  -- skipped or refused: why (file, row, field; never values)
 );
 
 -- One row per episode (finished consultant episode); the latest delivery wins.
@@ -67,7 +84,8 @@ create table if not exists episodes (
     episode_end_date date,
     sex varchar,
     start_age integer,
-    primary_diagnosis_code varchar
+    primary_diagnosis_code varchar,
+    version_hash ubigint            -- of the delivered fields the rules read: unchanged = same
 );
 
 -- One row per (episode, position, code); position = the source column's number.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from liver_audit.warehouse import SCHEMA_VERSION
 from tests.conftest import REPO, SAMPLE
 
 CLI = [sys.executable, "-m", "liver_audit.cli"]
@@ -36,7 +37,7 @@ def test_every_command_has_help(command):
             ["run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "episodes.csv")],
             "missing column(s) OPDATE, APPROACH",
         ),
-        (["run"], "the following arguments are required: EXTRACT"),
+        (["run"], "nothing to load: name extract files, or an --inbox folder"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -74,6 +75,7 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     # file, stage, started, seconds, [rows,] status: summarise counts no rows
     rows = [line.split() for line in stages.stdout.splitlines()[1:]]
     assert [(row[0], row[1], row[-2] if len(row) == 6 else "", row[-1]) for row in rows] == [
+        ("(run)", "plan", "2", "completed"),
         ("episodes.csv", "read", "56", "completed"),
         ("episodes.csv", "stage", "56", "completed"),
         ("episodes.csv", "validate", "56", "completed"),
@@ -123,5 +125,5 @@ def test_a_warehouse_of_another_schema_version_is_refused_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: {tmp_path / 'wh.duckdb'}: warehouse schema version 0, this liver-audit "
-        "writes version 1: use a new --warehouse"
+        f"writes version {SCHEMA_VERSION}: use a new --warehouse"
     ]

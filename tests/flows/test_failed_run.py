@@ -1,47 +1,84 @@
-"""A run that fails leaves a clear record: the run marked failed, the file and stage that
-failed with the error's type (never its message), and nothing half-loaded."""
+"""A run that fails leaves a clear record (which file, which stage, why: never a row value),
+nothing half-loaded, and the next run proceeds."""
 
 import duckdb
 import pytest
 
+import liver_audit.load
 from flows.audit import audit_run
-from liver_audit.errors import UnusableInput
+from liver_audit.errors import RefusedFiles, StageFailed
 from tests.conftest import SAMPLE
 from tests.tables import episode_extract
 
 GOOD = {"EPIKEY": "000000000001", "codes": "J023 Y752"}
 
 
-def test_a_failed_run_records_which_file_and_stage_failed(prefect_harness, tmp_path):
+def read(warehouse, query):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(query).fetchall()
+
+
+def test_a_file_found_unusable_is_refused_and_the_rest_loads(prefect_harness, tmp_path):
     rows = [GOOD, {"EPIKEY": "000000000002", "PROCODE3": '"RXA'}]
     rows += [{"EPIKEY": f"{n:012d}"} for n in range(3, 50)]
     broken = episode_extract(tmp_path / "broken.txt", rows)  # a quote never closed
     warehouse = tmp_path / "warehouse.duckdb"
-    with pytest.raises(UnusableInput):
+    with pytest.raises(RefusedFiles, match="broken.txt: row 2: a quote opened here"):
         audit_run(
-            extracts=[str(SAMPLE / "episodes.csv"), str(broken)],
+            extracts=[str(broken), str(SAMPLE / "episodes.csv")],
             warehouse_path=str(warehouse),
             out_dir=str(tmp_path / "audit"),
-            run_id="failing-run",
+            run_id="run-1",
         )
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.sql("select status, finished_at is not null from runs").fetchall() == [
-            ("failed", True)
-        ]
-        stages = con.sql(
-            "select file_name, stage, status, error from run_stages order by started_at"
-        ).fetchall()
-        assert stages == [
-            ("episodes.csv", "read", "completed", None),
-            ("episodes.csv", "stage", "completed", None),
-            ("episodes.csv", "validate", "completed", None),
-            ("episodes.csv", "load", "completed", None),
-            ("broken.txt", "read", "failed", "UnusableInput"),
-        ]
-        # the file that failed left nothing behind; the one before it loaded whole
-        assert con.sql("select file_name from input_files").fetchall() == [("episodes.csv",)]
-        raw_tables = con.sql(
-            "select count(*) from duckdb_tables() where table_name like 'raw_%'"
-        ).fetchall()
-        assert raw_tables == [(1,)]
-    assert not (tmp_path / "audit").exists()
+    (status, error), *_ = read(warehouse, "select status, error from runs")
+    assert status == "failed" and "broken.txt: row 2" in error
+    assert read(warehouse, "select file_name, stage, status, error from run_stages "
+                "where file_name = 'broken.txt'") == [
+        ("broken.txt", "read", "failed", "UnusableInput")
+    ]  # fmt: skip
+    assert read(warehouse, "select file_name, action from ledger order by file_name") == [
+        ("broken.txt", "refused"),
+        ("episodes.csv", "loaded"),
+    ]
+    # nothing of the refused file is left; the other file loaded whole and was audited
+    assert read(warehouse, "select file_name from input_files") == [("episodes.csv",)]
+    assert read(
+        warehouse, "select count(*) from duckdb_tables() where table_name like 'raw_%'"
+    ) == [(1,)]
+    assert (tmp_path / "audit" / "report.html").is_file()
+
+
+def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
+    prefect_harness, tmp_path, monkeypatch
+):
+    def broken_validation(*args):
+        raise RuntimeError("a value from a row, which must not reach the record")
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    run = dict(
+        extracts=[str(SAMPLE / "episodes.csv")],
+        warehouse_path=str(warehouse),
+        reports=str(tmp_path / "reports"),
+    )
+    monkeypatch.setattr(liver_audit.load, "failed_checks", broken_validation)
+    with pytest.raises(StageFailed, match="^episodes.csv, stage validate: RuntimeError$"):
+        audit_run(**run, run_id="night-1")
+    monkeypatch.undo()
+    assert read(warehouse, "select status, error from runs") == [
+        ("failed", "episodes.csv, stage validate: RuntimeError")
+    ]
+    assert read(warehouse, "select stage, status, error from run_stages") == [
+        ("plan", "completed", None),
+        ("read", "completed", None),
+        ("stage", "completed", None),
+        ("validate", "failed", "RuntimeError"),
+    ]
+    assert read(warehouse, "select count(*) from input_files") == [(0,)]
+    assert read(warehouse, "select count(*) from ledger where action = 'loaded'") == [(0,)]
+
+    summary = audit_run(**run, run_id="night-2")  # the next night
+    assert summary["rows_loaded"] == 44 and summary["procedures_assessed"] == 41
+    assert read(warehouse, "select run_id, status from runs order by run_id") == [
+        ("night-1", "failed"),
+        ("night-2", "completed"),
+    ]

@@ -1,0 +1,159 @@
+"""Settings: defaults, then liver-audit.toml, then command-line flags (the last one set wins).
+
+Paths in the TOML file are relative to the file's folder; paths given as flags are relative
+to the working directory. `liver-audit config` prints the effective settings and where each
+came from.
+"""
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from liver_audit import ROOT
+from liver_audit.errors import UnusableInput
+
+CONFIG_FILE = "liver-audit.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    kind: type  # str, int or bool; Path for paths
+    help: str
+
+
+SETTINGS = [
+    Setting("warehouse", "data/warehouse.duckdb", Path, "DuckDB warehouse file"),
+    Setting("inbox", None, Path, "folder of delivered extracts and theatre files to pick up"),
+    Setting("reports", "reports", Path, "folder that gets a folder of audit files per run"),
+    Setting(
+        "move_processed",
+        False,
+        bool,
+        "move files loaded (or refused) from the inbox to INBOX/processed/ (or INBOX/refused/)",
+    ),  # fmt: skip
+    Setting("schedule", "0 2 * * *", str, "cron schedule of the nightly run"),
+    Setting("timezone", "Europe/London", str, "timezone of the schedule (IANA name)"),
+    Setting(
+        "synonyms",
+        str(ROOT / "data/reference/approach_synonyms.csv"),
+        Path,
+        "approach synonym table (CSV: synonym, approach)",
+    ),  # fmt: skip
+    Setting(
+        "wait_for_warehouse",
+        0,
+        int,
+        "seconds to wait for another run to finish with the warehouse before giving up",
+    ),  # fmt: skip
+]
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    inbox: Path | None
+    reports: Path
+    move_processed: bool
+    schedule: str
+    timezone: str
+    synonyms: Path
+    wait_for_warehouse: int
+    sources: dict  # setting name -> where its value came from
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+
+
+def config_path(flag: str | None) -> tuple[Path, bool]:
+    """The config file to read, and whether the user named it (then it must exist)."""
+    if flag:
+        return Path(flag), True
+    if os.environ.get("LIVER_AUDIT_CONFIG"):
+        return Path(os.environ["LIVER_AUDIT_CONFIG"]), True
+    return Path(CONFIG_FILE), False
+
+
+def read_config_file(path: Path, required: bool) -> dict:
+    if not path.is_file():
+        if required:
+            raise UnusableInput(f"{path}: no such config file")
+        return {}
+    try:
+        values = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise UnusableInput(f"{path}: not valid TOML ({error})") from None
+    for name, value in values.items():
+        setting = BY_NAME.get(name)
+        if setting is None:
+            raise UnusableInput(f"{path}: unknown setting '{name}' (known: {', '.join(BY_NAME)})")
+        expected = str if setting.kind is Path else setting.kind
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise UnusableInput(f"{path}: setting '{name}' must be {expected.__name__}")
+    return values
+
+
+def load_settings(flags: dict, config_flag: str | None = None) -> Settings:
+    """Effective settings: defaults < the config file < flags (None = flag not given)."""
+    path, required = config_path(config_flag)
+    from_file = read_config_file(path, required)
+    values, sources = {}, {}
+    for setting in SETTINGS:
+        value, source = setting.default, "default"
+        if setting.name in from_file:
+            value, source = from_file[setting.name], str(path)
+            if setting.kind is Path:
+                value = path.parent / value
+        if flags.get(setting.name) is not None:
+            value, source = flags[setting.name], "--" + setting.name.replace("_", "-")
+        if setting.kind is Path and value is not None:
+            value = Path(value)
+        values[setting.name], sources[setting.name] = value, source
+    return Settings(**values, sources=sources)
+
+
+def check_schedule(settings: Settings) -> None:
+    """The schedule is a cron string Prefect accepts, in a timezone that exists. (Imports
+    Prefect: call it only where Prefect's API URL is settled.)"""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from prefect.client.schemas.schedules import validate_cron_string
+
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        where = settings.sources["timezone"]
+        raise UnusableInput(f"{where}: unknown timezone '{settings.timezone}'") from None
+    try:
+        validate_cron_string(settings.schedule)
+    except ValueError:
+        where = settings.sources["schedule"]
+        raise UnusableInput(
+            f"{where}: '{settings.schedule}' is not a valid cron schedule"
+        ) from None
+
+
+def add_setting_flags(parser, names: list[str]) -> None:
+    """One flag per named setting, e.g. --warehouse PATH, --move-processed/--no-move-processed;
+    every flag defaults to None so that the config file's value shows through."""
+    import argparse
+
+    for name in names:
+        setting = BY_NAME[name]
+        flag = "--" + name.replace("_", "-")
+        shown = "" if setting.default is None else f" (default: {setting.default})"
+        if setting.kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=setting.help + shown)  # fmt: skip
+        else:
+            parser.add_argument(
+                flag,
+                dest=name,
+                metavar=name.upper() if setting.kind is not Path else "PATH",
+                type=int if setting.kind is int else str,
+                default=None,
+                help=setting.help + shown,
+            )

@@ -1,0 +1,141 @@
+"""Which files a run loads: the files it was given, or every file in the inbox. Each is
+checked, hashed and looked up in the warehouse's ledger: content loaded before is skipped
+(and said so), new or changed content is loaded, an unusable file is refused with its reason.
+"""
+
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from liver_audit.errors import UnusableInput
+from liver_audit.extracts import (
+    THEATRE_COLUMNS,
+    detect_format,
+    header_columns,
+    procedure_columns,
+    start_hashing,
+)
+from liver_audit.load import inspect_file
+from liver_audit.warehouse import utc_now
+
+# Files still being copied in, or not deliveries at all, are left where they are.
+IGNORED_SUFFIXES = {".part", ".partial", ".tmp", ".crdownload", ".lock"}
+PROCESSED, REFUSED = "processed", "refused"
+
+
+@dataclass
+class Delivery:
+    """One file and what this run does with it: load, skip or refuse."""
+
+    path: str
+    kind: str | None  # episode_extract or theatre_records
+    action: str  # load, skip or refuse
+    sha256: str | None = None
+    reason: str | None = None  # skip or refuse: why, naming files, rows, fields; no values
+    earlier_file_id: int | None = None  # skip: the load that has this content
+    from_inbox: bool = False
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """The inbox's files in delivery order (modified time, then name): the latest delivery
+    of an episode wins. Hidden files, partial copies and subfolders are left alone."""
+    if not inbox.is_dir():
+        raise UnusableInput(f"{inbox}: no such inbox folder")
+    files = [
+        path
+        for path in inbox.iterdir()
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() not in IGNORED_SUFFIXES
+    ]
+    return sorted(files, key=lambda path: (path.stat().st_mtime_ns, path.name))
+
+
+def file_kind(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """An inbox file's kind, from its header: theatre records carry APPROACH and no
+    procedure columns; anything else is taken for an episode extract (and checked as one)."""
+    columns = header_columns(con, path, detect_format(path))
+    if set(THEATRE_COLUMNS) <= set(columns) and not procedure_columns(columns):
+        return "theatre_records"
+    return "episode_extract"
+
+
+def plan_deliveries(
+    con: duckdb.DuckDBPyConnection,
+    extracts: list[Path],
+    theatre: Path | None = None,
+    inbox: Path | None = None,
+    reload: bool = False,
+) -> list[Delivery]:
+    """Each file's delivery: extracts first, then theatre records, each in delivery order."""
+    named = [(path, "episode_extract", False) for path in extracts]
+    named += [(theatre, "theatre_records", False)] if theatre else []
+    named += [(path, None, True) for path in (inbox_files(inbox) if inbox else [])]
+    deliveries, seen = [], {}
+    for path, kind, from_inbox in named:
+        delivery = Delivery(str(path), kind, "load", from_inbox=from_inbox)
+        try:
+            delivery.kind = kind or file_kind(con, path)
+            inspect_file(con, path, delivery.kind)
+            delivery.sha256 = start_hashing(path).result()
+        except (UnusableInput, OSError) as error:
+            delivery.action = "refuse"
+            delivery.reason = str(error) if isinstance(error, UnusableInput) else (
+                f"{path}: cannot be read ({type(error).__name__})"
+            )  # fmt: skip
+            deliveries.append(delivery)
+            continue
+        earlier = con.execute(
+            "select file_id, run_id, file_name from ledger where sha256 = ? and action = 'loaded' "
+            "order by seen_at limit 1",
+            [delivery.sha256],
+        ).fetchall()
+        if delivery.sha256 in seen:
+            delivery.action = "skip"
+            delivery.reason = f"same content as {seen[delivery.sha256]}, in this run"
+        elif earlier and not reload:
+            file_id, run_id, file_name = earlier[0]
+            delivery.action, delivery.earlier_file_id = "skip", file_id
+            delivery.reason = f"content already loaded, as {file_name} by run {run_id}"
+        seen.setdefault(delivery.sha256, delivery.name)
+        deliveries.append(delivery)
+    order = {"episode_extract": 0, "theatre_records": 1, None: 2}
+    return sorted(deliveries, key=lambda d: order[d.kind])
+
+
+def record_deliveries(
+    con: duckdb.DuckDBPyConnection, run_id: str, deliveries: list[Delivery]
+) -> None:
+    """Enter the skipped and refused files in the ledger (a load enters itself)."""
+    rows = [
+        [run_id, utc_now(), d.name, str(Path(d.path).resolve()), d.sha256, d.kind,
+         "skipped" if d.action == "skip" else "refused", d.earlier_file_id, d.reason]
+        for d in deliveries
+        if d.action != "load"
+    ]  # fmt: skip
+    if rows:
+        con.executemany("insert into ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def move_from_inbox(delivery: Delivery, run_id: str) -> Path | None:
+    """Move an inbox file once it is dealt with: to processed/ if loaded or skipped, to
+    refused/ if refused. A name already taken there gets the run id added."""
+    if not delivery.from_inbox:
+        return None
+    source = Path(delivery.path)
+    folder = source.parent / (REFUSED if delivery.action == "refuse" else PROCESSED)
+    folder.mkdir(exist_ok=True)
+    target = folder / source.name
+    if target.exists():
+        target = folder / f"{source.stem}.{run_id}{source.suffix}"
+    shutil.move(source, target)
+    return target
