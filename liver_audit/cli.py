@@ -302,46 +302,21 @@ def serve(settings: Settings) -> int:
 def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
     """Recent runs, newest first (run_history, as the report's trend uses it), or one run's
     timed stages: counts only."""
-    import duckdb
-
     from liver_audit.outputs import recent_runs
-    from liver_audit.warehouse import sql
+    from liver_audit.terminal import print_table
+    from liver_audit.warehouse import open_read_only, sql
 
-    if not path.is_file():
-        raise UnusableInput(f"{path}: no warehouse here yet")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException:
-        raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
-    with con:
-        try:
-            if run_id:
-                table = con.sql(sql("reports/run_stages"), params={"run_id": run_id}).pl()
-                if not table.height:
-                    raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
-            else:
-                table = recent_runs(con, limit)
-        except duckdb.CatalogException:
-            raise WarehouseOutdated(
-                f"{path}: written by an older liver-audit; run an audit on it to update it"
-            ) from None
+    with open_read_only(path) as con:
+        if run_id:
+            table = con.sql(sql("reports/run_stages"), params={"run_id": run_id}).pl()
+            if not table.height:
+                raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
+        else:
+            table = recent_runs(con, limit)
     print_table(table)
     if not table.height:
         print("(no runs yet)")
     return 0
-
-
-def print_table(table) -> None:
-    """A plain text table: text left-aligned, numbers right-aligned, nulls blank."""
-    cells = [["" if v is None else str(v) for v in row] for row in table.iter_rows()]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(table.columns)]
-    numeric = [table[c].dtype.is_numeric() for c in table.columns]
-    for line in [table.columns, *cells]:
-        print(
-            "  ".join(
-                v.rjust(w) if n else v.ljust(w) for v, w, n in zip(line, widths, numeric)
-            ).rstrip()
-        )
 
 
 def show_rules() -> int:

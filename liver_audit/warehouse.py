@@ -1,6 +1,7 @@
 """The DuckDB warehouse: connecting, the schema, reference tables and the SQL in sql/."""
 
 import fcntl
+import itertools
 import json
 import os
 import time
@@ -54,6 +55,21 @@ def connect(
             load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):
             con.execute(f"create or replace view {view.stem} as {view.read_text()}")
+        # The stable views for analysts (README), in their own schema.
+        con.execute("create schema if not exists audit")
+        for view in sorted((SQL_DIR / "audit").glob("*.sql")):
+            text = view.read_text()
+            con.execute(f"create or replace view audit.{view.stem} as {text}")
+            # its opening comment, for `.views` and duckdb_views()
+            comment = " ".join(
+                line.removeprefix("--").strip()
+                for line in itertools.takewhile(
+                    lambda line: line.startswith("--"), text.splitlines()
+                )
+            ).removeprefix("Stable view: ")
+            con.execute(
+                f"comment on view audit.{view.stem} is '{comment.replace(chr(39), chr(39) * 2)}'"
+            )
         if key:
             _SET_UP.add(key)
     con.execute(sql("macros"))  # temporary: per connection
@@ -132,6 +148,36 @@ def check_synonyms(con: duckdb.DuckDBPyConnection, path: Path, approaches: set[s
         if key in seen:
             raise UnusableInput(f"{path}: row {row_number}: field synonym repeats an earlier row")
         seen.add(key)
+
+
+def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.DuckDBPyConnection:
+    """The warehouse for reading only (history, sql): refused in one line if missing, held
+    by a run, or of another schema version. external_access=False: no other files."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnusableInput(f"{path}: no warehouse here yet")
+    try:
+        con = duckdb.connect(
+            str(path), read_only=True, config={"enable_external_access": external_access}
+        )
+    except duckdb.IOException:
+        raise WarehouseBusy(
+            f"{path}: the warehouse is in use by a run; try again when it ends"
+        ) from None
+    try:
+        rows = con.execute(
+            "select value from warehouse_info where key = 'schema_version'"
+        ).fetchall()
+    except duckdb.CatalogException:  # older than schema versions
+        rows = []
+    if rows != [(SCHEMA_VERSION,)]:
+        con.close()
+        found = rows[0][0] if rows else "none"
+        raise WarehouseOutdated(
+            f"{path}: warehouse schema version {found}, this liver-audit reads version "
+            f"{SCHEMA_VERSION}: run an audit into a new --warehouse"
+        )
+    return con
 
 
 @contextmanager

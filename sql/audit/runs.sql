@@ -1,0 +1,7 @@
+-- Stable view: one row per run, newest first (counts only), as `liver-audit history` shows.
+select
+    run_history.*,
+    runs.error,
+from main.run_history
+inner join main.runs using (run_id)
+order by run_history.started_at desc, run_history.run_id desc

@@ -1,0 +1,82 @@
+"""Settings: defaults, then liver-audit.toml, then flags; bad files named in one line."""
+
+from pathlib import Path
+
+import pytest
+
+from liver_audit.config import check_schedule, load_settings
+from liver_audit.errors import UnusableInput
+
+NO_FLAGS: dict = {}
+
+
+def write_config(folder: Path, text: str) -> Path:
+    path = folder / "liver-audit.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_apply_without_a_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIVER_AUDIT_CONFIG", raising=False)
+    settings = load_settings(NO_FLAGS)
+    assert settings.warehouse == Path("data/warehouse.duckdb")
+    assert settings.schedule == "0 2 * * *" and settings.timezone == "Europe/London"
+    assert settings.inbox is None and settings.move_processed is False
+    assert set(settings.sources.values()) == {"default"}
+
+
+def test_the_file_overrides_defaults_and_flags_override_the_file(tmp_path):
+    config = write_config(
+        tmp_path,
+        'warehouse = "store/wh.duckdb"\ninbox = "inbox"\nmove_processed = true\n'
+        'timezone = "UTC"\nwait_for_warehouse = 60\n',
+    )
+    settings = load_settings({"timezone": "Europe/Paris"}, str(config))
+    # paths in the file are relative to the file's folder
+    assert settings.warehouse == tmp_path / "store/wh.duckdb"
+    assert settings.inbox == tmp_path / "inbox"
+    assert settings.move_processed is True and settings.wait_for_warehouse == 60
+    assert settings.timezone == "Europe/Paris"
+    assert settings.sources["warehouse"] == str(config)
+    assert settings.sources["timezone"] == "--timezone"
+    assert settings.sources["reports"] == "default"
+
+
+def test_the_config_path_can_come_from_the_environment(tmp_path, monkeypatch):
+    config = write_config(tmp_path, 'reports = "out"\n')
+    monkeypatch.setenv("LIVER_AUDIT_CONFIG", str(config))
+    assert load_settings(NO_FLAGS).reports == tmp_path / "out"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('warehose = "x"\n', "unknown setting 'warehose'"),
+        ("move_processed = 1\n", "setting 'move_processed' must be bool"),
+        ('wait_for_warehouse = "60"\n', "setting 'wait_for_warehouse' must be int"),
+        ("warehouse = \n", "not valid TOML"),
+    ],
+)
+def test_a_bad_config_file_is_named_in_one_line(tmp_path, text, message):
+    config = write_config(tmp_path, text)
+    with pytest.raises(UnusableInput, match=f"^{config}: .*{message}"):
+        load_settings(NO_FLAGS, str(config))
+
+
+def test_a_named_config_file_must_exist(tmp_path):
+    with pytest.raises(UnusableInput, match="no such config file"):
+        load_settings(NO_FLAGS, str(tmp_path / "missing.toml"))
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ({"timezone": "Mars/Olympus"}, "--timezone: unknown timezone 'Mars/Olympus'"),
+        ({"schedule": "0 25 * * *"}, "--schedule: '0 25 \\* \\* \\*' is not a valid cron"),
+    ],
+)
+def test_the_schedule_is_checked(tmp_path, monkeypatch, flags, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnusableInput, match=message):
+        check_schedule(load_settings(flags))
