@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench clean server serve
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ check: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(VENV)/bin/python bench/bench.py --rows 1000000 --rows 5000000
+
+# The nightly schedule: a long-lived Prefect server (UI on http://127.0.0.1:4200) and, in
+# another terminal, the serve process with ./liver-audit.toml (README, Nightly operations).
+server: $(INSTALLED)
+	$(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
+
+serve: $(INSTALLED)
+	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:4200/api} $(VENV)/bin/liver-audit serve
 
 clean:
 	rm -rf $(VENV) .prefect reports data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.tmp

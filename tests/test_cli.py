@@ -14,14 +14,17 @@ from tests.conftest import REPO, SAMPLE
 CLI = [sys.executable, "-m", "liver_audit.cli"]
 
 
-def liver_audit(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+def liver_audit(*args: str, cwd: Path = REPO, stdin: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
-    )
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
+        input=stdin,
+    )  # fmt: skip
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["rules"], ["history"]])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["rules"], ["history"], ["sql"], ["config"], ["serve"]]
+)
 def test_every_command_has_help(command):
     result = liver_audit(*command, "--help")
     assert result.returncode == 0
@@ -111,6 +114,63 @@ def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: {tmp_path / 'wh.duckdb'}: the warehouse is in use by another process"
     ]
+
+
+def test_a_run_meets_another_run_holding_the_warehouse(tmp_path):
+    """One run at a time: without waiting the second exits 1 in one line; allowed to wait,
+    it runs once the first has finished."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(float(sys.argv[2]))",
+         str(tmp_path / "wh.duckdb.lock"), "12"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    run = ["run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb")]
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        refused = liver_audit(*run)
+        waited = liver_audit(*run, "--wait-for-warehouse", "120")
+        assert holder.poll() == 0  # the waiting run finished after the holder let go
+    finally:
+        holder.kill()
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"liver-audit: {tmp_path / 'wh.duckdb'}: another liver-audit run is using the warehouse"
+    ]
+    assert waited.returncode == 0, waited.stderr
+
+
+def test_two_runs_started_at_once_load_each_file_once(tmp_path):
+    run = [*CLI, "run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "theatre.csv"),
+           "--warehouse", str(tmp_path / "wh.duckdb"), "--reports", str(tmp_path / "reports"),
+           "--wait-for-warehouse", "120"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    runs = [subprocess.Popen(run, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    outputs = [process.communicate(timeout=300)[0] for process in runs]
+    assert [process.returncode for process in runs] == [0, 0]
+    assert sum("nothing new" in output for output in outputs) == 1
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        assert con.sql("select action, count(*) from ledger group by 1 order by 1").fetchall() == [
+            ("loaded", 2),
+            ("skipped", 2),
+        ]
+        assert con.sql("select count(*) from episodes").fetchall() == [(44,)]
+
+
+def test_config_prints_the_effective_settings_and_their_sources(tmp_path):
+    (tmp_path / "liver-audit.toml").write_text('inbox = "deliveries"\nmove_processed = true\n')
+    result = liver_audit("config", "--timezone", "UTC", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert lines["inbox"].startswith('inbox = "deliveries"')
+    assert lines["inbox"].endswith("# liver-audit.toml")
+    assert lines["timezone"].endswith("# --timezone") and '"UTC"' in lines["timezone"]
+    assert lines["move_processed"].startswith("move_processed = true")
+    assert lines["schedule"].endswith("# default")
 
 
 def test_a_warehouse_of_another_schema_version_is_refused_in_one_line(tmp_path):

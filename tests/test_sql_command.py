@@ -1,0 +1,78 @@
+"""`liver-audit sql`: read-only queries on the stable views, exported as CSV or JSON, or typed
+at a prompt; writes and file access are refused in one line."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from flows.audit import audit_run
+from tests.conftest import SAMPLE
+from tests.test_cli import liver_audit
+
+
+@pytest.fixture(scope="module")
+def warehouse(prefect_harness, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sql")
+    audit_run(
+        extracts=[str(SAMPLE / "episodes.csv")],
+        theatre=str(SAMPLE / "theatre.csv"),
+        warehouse_path=str(folder / "wh.duckdb"),
+        reports=str(folder / "reports"),
+        run_id="run-1",
+    )
+    return str(folder / "wh.duckdb")
+
+
+def test_a_query_prints_a_table_of_the_stable_views(warehouse):
+    result = liver_audit("sql", "--warehouse", warehouse,
+                         "select outcome, count(*) as n from assessments group by all order by n desc")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["outcome", "n"]
+    assert lines[1].split() == ["compliant", "21"]
+    assert lines[-1] == "(6 rows)"
+
+
+def test_csv_and_json_export_every_row(warehouse):
+    query = "select episode_id, outcome from assessments order by episode_id, position"
+    as_csv = liver_audit("sql", "--warehouse", warehouse, "--csv", query)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == 41 and set(rows[0]) == {"episode_id", "outcome"}
+    as_json = liver_audit("sql", "--warehouse", warehouse, "--json", query)
+    assert json.loads(as_json.stdout) == rows  # the same rows, the same order
+
+
+def test_a_long_result_is_cut_and_says_so(warehouse):
+    result = liver_audit("sql", "--warehouse", warehouse, "--max-rows", "5",
+                         "select * from procedures")  # fmt: skip
+    assert len(result.stdout.splitlines()) == 1 + 5 + 1
+    assert "more rows" in result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("delete from main.episodes", "read-only"),
+        ("create table x as select 1", "read-only"),
+        ("copy (select * from episodes) to 'leak.csv'", "file system operations are disabled"),
+        ("select * from read_csv('data/sample/episodes.csv')", "disabled"),
+        ("select nonsense", "Binder Error"),
+    ],
+)
+def test_writes_and_file_access_are_refused_in_one_line(warehouse, query, message):
+    result = liver_audit("sql", "--warehouse", warehouse, query)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("liver-audit: query failed:") and message in line
+
+
+def test_the_prompt_runs_statements_until_quit(warehouse):
+    typed = "select count(*) as episodes\nfrom episodes;\nselect nonsense;\n.views\n.quit\n"
+    result = liver_audit("sql", "--warehouse", warehouse, stdin=typed)
+    assert result.returncode == 0
+    assert "44" in result.stdout  # the count, over two lines of input
+    assert "error: Binder Error" in result.stdout  # an error, and the prompt goes on
+    for view in ("assessments", "episodes", "files", "procedures", "quarantine", "runs"):
+        assert view in result.stdout
