@@ -3,6 +3,7 @@ nothing half-loaded, and the next run proceeds."""
 
 import duckdb
 import pytest
+from prefect import get_client
 
 import liver_audit.load
 from flows.audit import audit_run
@@ -75,6 +76,13 @@ def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
     ]
     assert read(warehouse, "select count(*) from input_files") == [(0,)]
     assert read(warehouse, "select count(*) from ledger where action = 'loaded'") == [(0,)]
+    # and in Prefect: the run's markdown artifact names the file, the stage and why
+    with get_client(sync_client=True) as client:
+        notes = [a.data for a in client.read_artifacts() if a.key == "liver-audit-run"]
+    assert any(
+        "night-1 failed" in note and "episodes.csv, stage validate: RuntimeError" in note
+        for note in notes
+    )
 
     summary = audit_run(**run, run_id="night-2")  # the next night
     assert summary["rows_loaded"] == 44 and summary["procedures_assessed"] == 41
