@@ -232,13 +232,14 @@ def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed,
         if move_processed:
             move_from_inbox(delivery, run_id)
     check_reconciled(files)
-    if files:
-        assess_episodes(warehouse_path, run_id)
+    # Also assesses files an interrupted run loaded but never assessed.
+    assessed = assess_episodes(warehouse_path, run_id)
     summary = summarise(warehouse_path, run_id)
-    if files:
+    new = bool(files or assessed)
+    if new:
         write_audit_files(warehouse_path, summary, str(out))
-    publish(summary, out if files else None)
-    summary["out_dir"] = str(out) if files else None
+    publish(summary, out if new else None)
+    summary["out_dir"] = str(out) if new else None
     refused = [d for d in deliveries if d.action == "refuse"]
     if refused:
         raise RefusedFiles("refused " + "; ".join(d.reason for d in refused), summary)

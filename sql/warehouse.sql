@@ -73,6 +73,13 @@ create table if not exists ledger (
     reason varchar                  -- skipped or refused: why (file, row, field; never values)
 );
 
+-- One row per loaded file whose episodes a run has assessed; a loaded file not here (its
+-- run was interrupted before assessing) is assessed by the next run.
+create table if not exists assessed_files (
+    file_id bigint,
+    run_id varchar
+);
+
 -- One row per episode (finished consultant episode); the latest delivery wins.
 create table if not exists episodes (
     episode_id varchar not null,

@@ -1,4 +1,4 @@
--- One row per J02.3/J02.4 procedure the run loaded or documented (assessment_scope): its
+-- One row per J02.3/J02.4 procedure of the files to assess (assessment_scope): its
 -- qualifier run, approach codes, documented approach and outcome (NICE IPG135; decision table
 -- in the README).
 -- Codes and the expected-code map come from the catalogue (data/rules/catalogue.toml).
@@ -9,7 +9,7 @@ rule_codes as (
     where rule_id = 'liver_resection_has_expected_approach_code'
 ),
 
--- The episodes with a J023/J024 that the run's files (assessment_scope: file ids) loaded or
+-- The episodes with a J023/J024 that the files to assess (assessment_scope: file ids) loaded or
 -- documented in theatre; found from the few assessed codes first, so the rest reads few rows.
 liver_episodes as (
     select distinct procedures.episode_id

@@ -90,3 +90,26 @@ def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
         ("night-1", "failed"),
         ("night-2", "completed"),
     ]
+
+
+def test_files_an_interrupted_run_loaded_are_assessed_by_the_next(prefect_harness, tmp_path):
+    """A run killed after loading a file but before assessing it: the next run skips the file
+    (the ledger has it) and still assesses it."""
+    from liver_audit.load import load_file
+    from liver_audit.warehouse import start_run, warehouse
+
+    path = str(tmp_path / "warehouse.duckdb")
+    with warehouse(path) as con:  # what the killed run left behind
+        start_run(con, "killed-run")
+        load_file(con, SAMPLE / "episodes.csv", "episode_extract", "killed-run")
+    summary = audit_run(
+        extracts=[str(SAMPLE / "episodes.csv")], warehouse_path=path,
+        reports=str(tmp_path / "reports"), run_id="next-run",
+    )  # fmt: skip
+    assert [f["file_name"] for f in summary["files_skipped"]] == ["episodes.csv"]
+    assert summary["procedures_assessed"] == 41 and summary["out_dir"] is not None
+    assert read(path, "select run_id, status from runs order by run_id") == [
+        ("killed-run", "failed"),
+        ("next-run", "completed"),
+    ]
+    assert read(path, "select distinct run_id from latest_assessments") == [("next-run",)]
