@@ -286,6 +286,8 @@ def serve(settings: Settings) -> int:
     set_up_prefect()
     if settings.inbox is None:
         raise UnusableInput("serve needs an inbox: set inbox in liver-audit.toml or --inbox")
+    if not settings.inbox.is_dir():
+        raise UnusableInput(f"{settings.inbox}: no such inbox folder")
     if not TemporaryServer.is_healthy(os.environ["PREFECT_API_URL"]):
         raise UnusableInput(
             f"no Prefect server answers at {os.environ['PREFECT_API_URL']}: start one "
