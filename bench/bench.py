@@ -93,14 +93,14 @@ def median_run(runs: list[dict]) -> dict:
     return median
 
 
-def bench_size(rows: int, workdir: Path, command: str, seed: int, repeat: int) -> dict:
-    """Generate one extract, then time the floor and our command on it."""
-    run_dir = workdir / f"rows-{rows}"
+def bench_size(rows: int, fmt: str, workdir: Path, command: str, seed: int, repeat: int) -> dict:
+    """Generate one extract (CSV or Parquet), then time the floor and our command on it."""
+    run_dir = workdir / f"rows-{rows}-{fmt}"
     shutil.rmtree(run_dir, ignore_errors=True)
     (run_dir / "ours").mkdir(parents=True)
-    extract, theatre = run_dir / "extract.csv", run_dir / "theatre.csv"
-    print(f"generating {rows:,} rows in {run_dir} ...", flush=True)
-    generated = generate(rows, extract, "csv", seed, theatre)
+    extract, theatre = run_dir / f"extract.{fmt}", run_dir / "theatre.csv"
+    print(f"generating {rows:,} rows as {fmt} in {run_dir} ...", flush=True)
+    generated = generate(rows, extract, fmt, seed, theatre)
     generated["extract_mb"] = round(extract.stat().st_size / 2**20, 1)
 
     floor_argv = [
@@ -139,6 +139,7 @@ def bench_size(rows: int, workdir: Path, command: str, seed: int, repeat: int) -
         }
     return {
         "rows": rows,
+        "format": fmt,
         "generated": generated,
         "floor": floor,
         "ours": ours,
@@ -148,22 +149,22 @@ def bench_size(rows: int, workdir: Path, command: str, seed: int, repeat: int) -
 
 def print_table(runs: list[dict]) -> None:
     """Print one line per size and run, plus the ours/floor ratio."""
-    header = f"{'rows':>10}  {'run':<6}{'wall s':>9}{'peak MB':>10}{'rows/s':>12}  note"
+    header = f"{'rows':>10} {'format':<8}{'run':<6}{'wall s':>9}{'peak MB':>10}{'rows/s':>12}  note"
     print("\n" + header + "\n" + "-" * len(header))
     for run in runs:
-        rows = f"{run['rows']:>10,}"
+        rows = f"{run['rows']:>10,} {run['format']:<8}"
         for name in ("floor", "ours"):
             measured = run[name]
             note = measured.get("error", "")
             if "wall_seconds" in measured:
                 print(
-                    f"{rows}  {name:<6}{measured['wall_seconds']:>9.2f}"
+                    f"{rows}{name:<6}{measured['wall_seconds']:>9.2f}"
                     f"{measured['peak_rss_mb']:>10.1f}{measured['rows_per_second']:>12,}  {note}"
                 )
             else:
-                print(f"{rows}  {name:<6}{'-':>9}{'-':>10}{'-':>12}  {note}")
+                print(f"{rows}{name:<6}{'-':>9}{'-':>10}{'-':>12}  {note}")
         if ratio := run["ours_over_floor"]:
-            print(f"{rows}  {'ratio':<6}{ratio['wall']:>8.2f}x{ratio['peak_rss']:>9.2f}x")
+            print(f"{rows}{'ratio':<6}{ratio['wall']:>8.2f}x{ratio['peak_rss']:>9.2f}x")
 
 
 def main() -> None:
@@ -184,6 +185,12 @@ def main() -> None:
         default=DEFAULT_COMMAND,
         help="our command; placeholders {extract} {theatre} {warehouse} {out}",
     )
+    parser.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        action="append",
+        help="extract format; repeat for both (default csv)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--repeat",
@@ -197,9 +204,10 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     runs = []
     for rows in args.rows or [1_000_000]:
-        runs.append(bench_size(rows, workdir, args.command, args.seed, args.repeat))
-        if not args.keep:
-            shutil.rmtree(workdir / f"rows-{rows}")
+        for fmt in args.format or ["csv"]:
+            runs.append(bench_size(rows, fmt, workdir, args.command, args.seed, args.repeat))
+            if not args.keep:
+                shutil.rmtree(workdir / f"rows-{rows}-{fmt}")
     if not args.keep and args.workdir is None:
         workdir.rmdir()
 

@@ -5,7 +5,10 @@ import sys
 
 import duckdb
 
-LOAD_SQL = "create table raw as select * from read_csv(?, delim='|', header=true, all_varchar=true)"
+LOAD_SQL = {
+    "csv": "create table raw as select * from read_csv(?, delim='|', header=true, all_varchar=true)",
+    "parquet": "create table raw as select * from read_parquet(?)",
+}
 
 # One row per resection code and outcome: is the next procedure an approach code?
 ASSESS_SQL = r"""
@@ -42,7 +45,7 @@ order by all
 def main(extract: str, database: str) -> None:
     """Load `extract` into a fresh DuckDB file `database` and print outcome counts as JSON."""
     con = duckdb.connect(database)
-    con.execute(LOAD_SQL, [extract])
+    con.execute(LOAD_SQL["parquet" if extract.endswith(".parquet") else "csv"], [extract])
     rows = con.execute("select count(*) from raw").fetchall()[0][0]
     outcomes = {f"{code}->{outcome}": n for code, outcome, n in con.execute(ASSESS_SQL).fetchall()}
     con.close()

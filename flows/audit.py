@@ -26,6 +26,7 @@ from liver_audit.errors import (
     failure_reason,
     no_row_values,
 )
+from liver_audit.export import export_parquet
 from liver_audit.inbox import Delivery, move_from_inbox, plan_deliveries, record_deliveries
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
@@ -123,6 +124,13 @@ def write_audit_files(warehouse_path: str, summary: dict, out_dir: str) -> None:
             writing.rows = write_outputs(con, summary, Path(out_dir))
 
 
+@task(name="export-parquet", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient)
+def export_to_parquet(warehouse_path: str, run_id: str, folder: str) -> None:
+    with timed(warehouse_path, run_id, "exporting to Parquet") as (con, stages):
+        with stages("export") as exporting:
+            exporting.rows = sum(export_parquet(con, Path(folder)).values())
+
+
 def check_reconciled(files: list[dict]) -> None:
     """Every input row is loaded or quarantined: rows_read = rows_loaded + rows_quarantined."""
     for file in files:
@@ -182,6 +190,7 @@ def audit_run(
     run_id: str | None = None,
     move_processed: bool = False,
     synonyms: str | None = None,
+    parquet: str | None = None,
     reload: bool = False,
     wait_for_warehouse: float = 0,
 ) -> dict:
@@ -199,7 +208,7 @@ def audit_run(
             summary = audit(
                 run_id, extracts or [], theatre, inbox, warehouse_path,
                 Path(out_dir) if out_dir else Path(reports) / run_id,
-                move_processed, synonyms, reload,
+                move_processed, synonyms, parquet, reload,
             )  # fmt: skip
             status = "completed"
             return summary
@@ -213,7 +222,7 @@ def audit_run(
 
 
 def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed, synonyms,
-          reload) -> dict:  # fmt: skip
+          parquet, reload) -> dict:  # fmt: skip
     """The run's steps, in order (audit_run holds the lock and keeps the record)."""
     with no_row_values("loading reference data"), warehouse(warehouse_path) as con:
         load_reference_tables(con, synonyms and Path(synonyms))
@@ -238,6 +247,8 @@ def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed,
     new = bool(files or assessed)
     if new:
         write_audit_files(warehouse_path, summary, str(out))
+        if parquet:
+            export_to_parquet(warehouse_path, run_id, parquet)
     publish(summary, out if new else None)
     summary["out_dir"] = str(out) if new else None
     refused = [d for d in deliveries if d.action == "refuse"]

@@ -18,6 +18,7 @@ def nightly_parameters(settings: Settings) -> dict:
         "reports": str(settings.reports.resolve()),
         "move_processed": settings.move_processed,
         "synonyms": str(settings.synonyms.resolve()),
+        "parquet": str(settings.parquet.resolve()) if settings.parquet else None,
         "wait_for_warehouse": settings.wait_for_warehouse,
     }
 

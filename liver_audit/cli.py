@@ -35,7 +35,9 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"liver-audit: error: {message}\n")
 
 
-RUN_SETTINGS = ["warehouse", "inbox", "reports", "move_processed", "synonyms", "wait_for_warehouse"]
+RUN_SETTINGS = [
+    "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
+]  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
         [s.name for s in SETTINGS],
     )
 
+    command(
+        "export",
+        "write the warehouse as Hive-partitioned Parquet for Spark, Trino or DuckDB",
+        "Write the stable views episodes, procedures and assessments as Parquet folders "
+        "partitioned by financial year and provider (DIR/<view>/financial_year=2025-26/"
+        "provider=RXA/*.parquet), replacing each view's folder whole.",
+        ["warehouse", "parquet"],
+    )
+
     sql = command(
         "sql",
         "run a read-only SQL query on the warehouse, or open a SQL prompt",
@@ -142,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_sql(settings.warehouse, args.query, args.csv, args.json, args.max_rows)
         if args.command == "serve":
             return serve(settings)
+        if args.command == "export":
+            return export(settings)
         return run(args, settings)
     except UnusableInput as error:
         if getattr(error, "summary", None):  # refused files: the rest of the run went ahead
@@ -207,6 +220,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         out_dir=args.out,
         move_processed=settings.move_processed,
         synonyms=str(settings.synonyms),
+        parquet=str(settings.parquet) if settings.parquet else None,
         reload=args.reload,
         wait_for_warehouse=settings.wait_for_warehouse,
     )
@@ -262,6 +276,21 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
         "summary.json", "summary_shareable.csv",
     ):  # fmt: skip
         print(f"    {name}")
+
+
+def export(settings: Settings) -> int:
+    """Write the Parquet export of a warehouse no run is writing."""
+    from liver_audit.export import export_parquet
+    from liver_audit.warehouse import open_read_only, sql
+
+    if settings.parquet is None:
+        raise UnusableInput("export needs a folder: --parquet DIR (or parquet in liver-audit.toml)")
+    with open_read_only(settings.warehouse) as con:
+        con.execute(sql("macros"))
+        written = export_parquet(con, settings.parquet)
+    for table, rows in written.items():
+        print(f"{table}: {rows:,} rows -> {settings.parquet / table}/")
+    return 0
 
 
 def show_config(settings: Settings) -> int:

@@ -43,6 +43,12 @@ SETTINGS = [
         "approach synonym table (CSV: synonym, approach)",
     ),  # fmt: skip
     Setting(
+        "parquet",
+        None,
+        Path,
+        "also write the warehouse as Hive-partitioned Parquet (financial year, provider) here",
+    ),
+    Setting(
         "wait_for_warehouse",
         0,
         int,
@@ -61,6 +67,7 @@ class Settings:
     schedule: str
     timezone: str
     synonyms: Path
+    parquet: Path | None
     wait_for_warehouse: int
     sources: dict  # setting name -> where its value came from
 

@@ -27,3 +27,16 @@ create or replace temp macro opcs4_code_4(code) as
 
 create or replace temp macro opcs4_code(code_text) as
     opcs4_code_4(replace(replace(replace(upper(code_text), '.', ''), ' ', ''), chr(9), ''));
+
+-- The NHS financial year a date falls in, April to March: 2025-05-04 -> '2025-26'. Used to
+-- partition exports (HES counts an episode in the year it ends).
+create or replace temp macro financial_year(day) as
+    coalesce(
+        (year(day::date) - (month(day::date) < 4)::integer)::varchar || '-'
+        || lpad(((year(day::date) - (month(day::date) < 4)::integer + 1) % 100)::varchar, 2, '0'),
+        'unknown'
+    );
+
+-- A value made safe as a folder name (a Hive partition): letters, digits, '-' and '_' only.
+create or replace temp macro partition_value(value) as
+    coalesce(nullif(regexp_replace(value, '[^A-Za-z0-9_-]', '_', 'g'), ''), 'unknown');
