@@ -4,6 +4,7 @@ load each file -> check counts reconcile -> assess -> summarise -> write the aud
 -> publish counts; every stage is timed into the warehouse's run_stages table.
 """
 
+import os
 import secrets
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,6 +16,8 @@ from prefect.artifacts import (
     create_markdown_artifact,
     create_table_artifact,
 )
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from liver_audit.assess import assess
 from liver_audit.errors import (
@@ -27,7 +30,13 @@ from liver_audit.errors import (
     no_row_values,
 )
 from liver_audit.export import export_parquet
-from liver_audit.inbox import Delivery, move_from_inbox, plan_deliveries, record_deliveries
+from liver_audit.inbox import (
+    Delivery,
+    DeliveryOrder,
+    move_from_inbox,
+    plan_deliveries,
+    record_deliveries,
+)
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.progress import Stages
@@ -44,6 +53,8 @@ from liver_audit.warehouse import (
 )
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+# Files loaded side by side (see load_in_order).
+LOAD_WORKERS = int(os.environ.get("LIVER_AUDIT_LOAD_WORKERS", "2"))
 
 
 def new_run_id() -> str:
@@ -91,11 +102,16 @@ def plan(warehouse_path: str, run_id: str, extracts: list[str], theatre: str | N
     return deliveries
 
 
-@task(name="load-file", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient)
-def load_input(warehouse_path: str, delivery: Delivery, run_id: str) -> dict:
+@task(name="load-file", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient,
+      cache_policy=NO_CACHE)  # fmt: skip
+def load_input(
+    warehouse_path: str, delivery: Delivery, run_id: str, order: DeliveryOrder, index: int
+) -> dict:
     with timed(warehouse_path, run_id, "loading", delivery.name) as (con, stages):
-        path = Path(delivery.path)
-        return load_file(con, path, delivery.kind, run_id, stages, delivery.sha256).as_dict()
+        path, turn = Path(delivery.path), order.turn(index)
+        return load_file(
+            con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id
+        ).as_dict()
 
 
 @task(name="assess")
@@ -179,7 +195,7 @@ def publish_failure(run_id: str, reason: str) -> None:
     )
 
 
-@flow(name="liver-audit")
+@flow(name="liver-audit", task_runner=ThreadPoolTaskRunner(max_workers=LOAD_WORKERS))
 def audit_run(
     extracts: list[str] | None = None,
     theatre: str | None = None,
@@ -221,25 +237,42 @@ def audit_run(
                 finish_run(con, run_id, status, reason)
 
 
+def load_in_order(warehouse_path: str, run_id: str, loads: list[Delivery]) -> list[dict]:
+    """Load the files two at a time (reading and validating one while the other is written),
+    writing each in delivery order, so the latest delivery of an episode wins. A file found
+    unusable is refused and the rest go on; any other failure stops the files after it."""
+    order = DeliveryOrder()
+    futures = [load_input.submit(warehouse_path, d, run_id, order, i) for i, d in enumerate(loads)]
+    files, failure = [], None
+    for index, (delivery, future) in enumerate(zip(loads, futures)):
+        try:
+            files.append(future.result())
+        except UnusableInput as error:
+            delivery.action, delivery.reason = "refuse", str(error)
+            with warehouse(warehouse_path) as con:
+                record_deliveries(con, run_id, [delivery])
+            order.pass_over(index)
+        except BaseException as error:
+            delivery.action = "failed"  # neither loaded nor refused: stays in the inbox
+            failure = failure or error
+            order.halt()
+    if failure:
+        raise failure
+    return files
+
+
 def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed, synonyms,
           parquet, reload) -> dict:  # fmt: skip
     """The run's steps, in order (audit_run holds the lock and keeps the record)."""
     with no_row_values("loading reference data"), warehouse(warehouse_path) as con:
         load_reference_tables(con, synonyms and Path(synonyms))
     deliveries = plan(warehouse_path, run_id, extracts, theatre, inbox, reload)
-    files = []
-    for delivery in deliveries:
-        if delivery.action == "load":
-            # In delivery order, stopping at the first failure (a later file loaded before
-            # an earlier one would let older episodes win); a file found unusable is refused.
-            try:
-                files.append(load_input(warehouse_path, delivery, run_id))
-            except UnusableInput as error:
-                delivery.action, delivery.reason = "refuse", str(error)
-                with warehouse(warehouse_path) as con:
-                    record_deliveries(con, run_id, [delivery])
+    try:
+        files = load_in_order(warehouse_path, run_id, [d for d in deliveries if d.action == "load"])
+    finally:
         if move_processed:
-            move_from_inbox(delivery, run_id)
+            for delivery in deliveries:
+                move_from_inbox(delivery, run_id)
     check_reconciled(files)
     # Also assesses files an interrupted run loaded but never assessed.
     assessed = assess_episodes(warehouse_path, run_id)

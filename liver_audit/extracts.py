@@ -171,8 +171,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     con.execute(
         "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
     )
-    # rowid must follow file order here; later steps may reorder freely (and run faster).
-    con.execute("set preserve_insertion_order = true")
+    # rowid follows file order: DuckDB preserves insertion order (its default, which must
+    # stay on: the setting is the whole database's, and loads run side by side).
     try:
         if raw.file_format == "parquet":
             _create_raw_table(con, raw, "select columns(*)::varchar from read_parquet($path)")
@@ -206,8 +206,6 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             f"{raw.path}: {where} cannot be read as {raw.file_format}-delimited text "
             f"({type(error).__name__})"
         ) from None
-    finally:
-        con.execute("set preserve_insertion_order = false")
     raw.columns = [c.strip().upper() for c in con.table(raw.raw_table).columns]
     raw.malformed_lines = con.execute("select count(*) from raw_malformed_lines").fetchall()[0][0]
     rows = con.execute(f"select count(*) from {raw.raw_table}").fetchall()[0][0]

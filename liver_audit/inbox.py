@@ -4,12 +4,14 @@ checked, hashed and looked up in the warehouse's ledger: content loaded before i
 """
 
 import shutil
+import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
-from liver_audit.errors import UnusableInput
+from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.extracts import (
     THEATRE_COLUMNS,
     detect_format,
@@ -31,10 +33,11 @@ class Delivery:
 
     path: str
     kind: str | None  # episode_extract or theatre_records
-    action: str  # load, skip or refuse
+    action: str  # load, skip or refuse; failed if its load failed
     sha256: str | None = None
     reason: str | None = None  # skip or refuse: why, naming files, rows, fields; no values
     earlier_file_id: int | None = None  # skip: the load that has this content
+    file_id: int | None = None  # load: its id, given in delivery order
     from_inbox: bool = False
 
     @property
@@ -109,7 +112,11 @@ def plan_deliveries(
         seen.setdefault(delivery.sha256, delivery.name)
         deliveries.append(delivery)
     order = {"episode_extract": 0, "theatre_records": 1, None: 2}
-    return sorted(deliveries, key=lambda d: order[d.kind])
+    deliveries = sorted(deliveries, key=lambda d: order[d.kind])
+    for delivery in deliveries:  # ids in delivery order, however the loads are scheduled
+        if delivery.action == "load":
+            delivery.file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
+    return deliveries
 
 
 def record_deliveries(
@@ -128,8 +135,9 @@ def record_deliveries(
 
 def move_from_inbox(delivery: Delivery, run_id: str) -> Path | None:
     """Move an inbox file once it is dealt with: to processed/ if loaded or skipped, to
-    refused/ if refused. A name already taken there gets the run id added."""
-    if not delivery.from_inbox:
+    refused/ if refused; one that failed stays for the next run. A name already taken there
+    gets the run id added."""
+    if not delivery.from_inbox or delivery.action == "failed":
         return None
     source = Path(delivery.path)
     folder = source.parent / (REFUSED if delivery.action == "refuse" else PROCESSED)
@@ -139,3 +147,34 @@ def move_from_inbox(delivery: Delivery, run_id: str) -> Path | None:
         target = folder / f"{source.stem}.{run_id}{source.suffix}"
     shutil.move(source, target)
     return target
+
+
+class DeliveryOrder:
+    """Files loaded side by side write their rows one at a time, in delivery order, so that
+    the latest delivery of an episode still wins. Each load waits for its turn; the run
+    passes over a refused file, or calls a halt after a failure (the loads still waiting
+    then give up)."""
+
+    def __init__(self) -> None:
+        self.next = 0
+        self.halted = False
+        self.condition = threading.Condition()
+
+    @contextmanager
+    def turn(self, index: int):
+        with self.condition:
+            self.condition.wait_for(lambda: self.next == index or self.halted)
+            if self.halted:
+                raise StageFailed("not loaded: an earlier file failed")
+        yield
+        self.pass_over(index)  # only once written: a load that fails may be retried
+
+    def pass_over(self, index: int) -> None:
+        with self.condition:
+            self.next = max(self.next, index + 1)
+            self.condition.notify_all()
+
+    def halt(self) -> None:
+        with self.condition:
+            self.halted = True
+            self.condition.notify_all()

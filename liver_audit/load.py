@@ -3,6 +3,7 @@ the valid rows and quarantine the rest, all in one transaction. Heavy lifting is
 and polars; nothing here loops over rows."""
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -73,33 +74,40 @@ def load_file(
     run_id: str,
     stages: Stages | None = None,
     sha256: str | None = None,
+    turn: AbstractContextManager | None = None,
+    file_id: int | None = None,
 ) -> FileResult:
-    """Load one episode extract or theatre file into the warehouse, in one transaction, and
-    enter it in the ledger. `sha256`: the file's digest, when the caller has it already."""
+    """Load one episode extract or theatre file into the warehouse and enter it in the
+    ledger. Reading, staging and validating write nothing shared (the raw table aside); the
+    rows are then written in one transaction, once `turn` is entered: files prepared side by
+    side take turns in delivery order. `sha256` and `file_id`: if the caller has them."""
     path = Path(path)
     stages = stages or Stages(path.name)
     file_kind = FILE_KINDS[kind]
     with stages("read") as read:
         file_format = inspect_file(con, path, kind)
         digest_future = None if sha256 else start_hashing(path)
-        file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
+        if file_id is None:
+            file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
         raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
         # The raw table is committed on its own first: rowid numbers a committed table's rows
         # in file order, which gives each row its source_row (not so inside a transaction).
         read_raw(con, raw)
         read.rows = raw.rows_read
-    con.begin()
+    writing = False
     try:
         create_raw_view(con, raw)
         with stages("stage") as staging:
-            for name in file_kind.staged:
+            for name in file_kind.staged:  # temporary tables: this connection's own
                 con.execute(f"create or replace temp table {name} as {sql(name)}")
             staging.rows = _count(con, file_kind.staged[0])
         with stages("validate", rows=staging.rows):
             failures = pl.concat(
                 [failed_checks(con, name, schema) for name, schema in file_kind.contracts.items()]
             )
-        with stages("load") as loading:
+        with turn or nullcontext(), stages("load") as loading:
+            con.begin()  # after the turn: its snapshot holds every earlier file's rows
+            writing = True
             _quarantine(con, raw, file_id, failures, file_kind.staged[0])
             file_kind.replace(con, file_id)
             rows_loaded = loading.rows = _count(con, "loaded_rows")
@@ -125,8 +133,10 @@ def load_file(
                 [run_id, utc_now(), path.name, str(path.resolve()), digest, kind, file_id],
             )
             con.commit()
+            writing = False
     except BaseException:
-        con.rollback()
+        if writing:
+            con.rollback()
         con.execute(f"drop table if exists {raw.raw_table}")
         raise
     return result

@@ -42,6 +42,9 @@ def connect(
         raise
     limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
     con.execute(f"set memory_limit = '{limit}'")
+    # A raw table's rowid numbers its rows in file order (source_row): DuckDB's default, for
+    # the whole database, so never switched off while loads may run side by side.
+    con.execute("set preserve_insertion_order = true")
     if str(path) != ":memory:":
         con.execute("set temp_directory = ?", [str(Path(path).with_suffix(".tmp"))])
     key = None if str(path) == ":memory:" else str(Path(path).resolve())

@@ -110,7 +110,10 @@ def test_run_is_recorded_in_the_warehouse(sample_run):
         outcomes = dict(con.execute("select outcome, procedures from run_outcomes").fetchall())
         assert outcomes == summary["outcomes"]
         stages = con.execute(
-            "select coalesce(file_name, 'run'), stage, status from run_stages order by started_at"
+            # the files' stages may interleave (read side by side): by file, then time
+            "select coalesce(file_name, 'run'), stage, status from run_stages "
+            "order by case when stage = 'plan' then 0 when file_name is null then 2 else 1 end, "
+            "file_name, started_at"
         ).fetchall()
         assert stages == [("run", "plan", "completed")] + [
             (file, stage, "completed")

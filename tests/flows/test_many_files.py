@@ -1,0 +1,79 @@
+"""Twelve monthly extracts in one run: read and validated two at a time, written one at a
+time in delivery order, and the warehouse ends as after one combined file."""
+
+import duckdb
+import pytest
+
+from bench.generate_extract import generate
+from flows.audit import audit_run
+
+ROWS = 36_000
+# What the warehouse holds, without the ids of the files and runs that brought it.
+CONTENT = {
+    "episodes": "select * exclude (file_id, source_row) from episodes",
+    "procedures": "select * exclude (file_id) from procedures",
+    "theatre_records": "select * exclude (file_id, source_row) from theatre_records",
+    "assessments": "select * exclude (run_id) from assessments",
+    "quarantine": "select reason, field, value, episode_id from quarantine",
+}
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_harness, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("months")
+    combined, theatre = folder / "year.csv", folder / "theatre.csv"
+    generate(ROWS, combined, "csv", seed=7, theatre_out=theatre)
+    months = []
+    for month in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]:  # a financial year, in order
+        path = folder / f"month-{month:02d}.csv"
+        duckdb.execute(
+            f"copy (select * from read_csv('{combined}', delim = '|', header = true, "
+            f"all_varchar = true) where month(EPIEND::date) = {month}) "
+            f"to '{path}' (format csv, delimiter '|', header)"
+        )
+        months.append(str(path))
+    one = audit_run(extracts=[str(combined)], theatre=str(theatre),
+                    warehouse_path=str(folder / "one.duckdb"), reports=str(folder / "r1"))  # fmt: skip
+    twelve = audit_run(extracts=months, theatre=str(theatre),
+                       warehouse_path=str(folder / "twelve.duckdb"), reports=str(folder / "r12"))  # fmt: skip
+    return folder, one, twelve
+
+
+@pytest.mark.parametrize("table", CONTENT)
+def test_twelve_months_hold_what_one_combined_file_holds(runs, table):
+    folder, _, _ = runs
+    contents = []
+    for name in ("one", "twelve"):
+        with duckdb.connect(str(folder / f"{name}.duckdb"), read_only=True) as con:
+            contents.append(con.sql(f"{CONTENT[table]} order by all").fetchall())
+    assert contents[0] == contents[1]
+    assert len(contents[0]) > 0 or table == "quarantine"
+
+
+def test_the_same_counts_and_outcomes(runs):
+    _, one, twelve = runs
+    assert len(twelve["files"]) == 12 + 1
+    for key in ("rows_read", "rows_loaded", "rows_quarantined", "outcomes"):
+        assert one[key] == twelve[key], key
+    assert one["procedures_assessed"] > 0
+
+
+def test_files_were_read_side_by_side_and_written_in_delivery_order(runs):
+    folder, _, twelve = runs
+    with duckdb.connect(str(folder / "twelve.duckdb"), read_only=True) as con:
+        stages = con.sql(
+            "select file_name, stage, started_at, started_at + to_microseconds("
+            "(seconds * 1e6)::bigint) as ended_at from run_stages where file_name is not null"
+        ).fetchall()
+    months = [f"month-{m:02d}.csv" for m in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]]
+    assert [f["file_name"] for f in twelve["files"]] == [*months, "theatre.csv"]  # ids in order
+    writes = sorted((start, name) for name, stage, start, _ in stages if stage == "load")
+    assert [name for _, name in writes if name.startswith("month")] == months
+    # some file was being read or validated while another file's stage ran
+    overlapping = [
+        (a, b)
+        for a, _, a_start, a_end in stages
+        for b, _, b_start, b_end in stages
+        if a < b and a_start < b_end and b_start < a_end
+    ]
+    assert overlapping
