@@ -32,7 +32,8 @@ check: $(INSTALLED)
 	$(VENV)/bin/ruff format --check .
 
 bench: $(INSTALLED)
-	$(VENV)/bin/python bench/bench.py --rows 1000000 --rows 5000000
+	$(VENV)/bin/python bench/bench.py --rows 1000000 --rows 5000000 --rows 21000000 \
+		--format csv --format parquet
 
 # The nightly schedule: a long-lived Prefect server (UI on http://127.0.0.1:4200) and, in
 # another terminal, the serve process with ./liver-audit.toml (README, Nightly operations).
