@@ -6,7 +6,9 @@ load each file -> check counts reconcile -> assess -> summarise -> write the aud
 
 import os
 import secrets
-from contextlib import contextmanager
+import shutil
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from liver_audit import fan_out
 from liver_audit.assess import assess
 from liver_audit.errors import (
     ReconciliationError,
@@ -37,7 +40,7 @@ from liver_audit.inbox import (
     plan_deliveries,
     record_deliveries,
 )
-from liver_audit.load import load_file
+from liver_audit.load import load_file, write_prepared
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
@@ -53,6 +56,16 @@ from liver_audit.warehouse import (
 )
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+
+
+@dataclass(frozen=True)
+class FannedOut:
+    """Files handed to Prefect workers: where they hand them back, and each file's flow run."""
+
+    work_folder: Path
+    flow_runs: dict[int, str]  # file id -> the worker's flow run id
+
+
 # Files loaded side by side (see load_in_order).
 LOAD_WORKERS = int(os.environ.get("LIVER_AUDIT_LOAD_WORKERS", "2"))
 
@@ -105,13 +118,43 @@ def plan(warehouse_path: str, run_id: str, extracts: list[str], theatre: str | N
 @task(name="load-file", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient,
       cache_policy=NO_CACHE)  # fmt: skip
 def load_input(
-    warehouse_path: str, delivery: Delivery, run_id: str, order: DeliveryOrder, index: int
+    warehouse_path: str,
+    delivery: Delivery,
+    run_id: str,
+    order: DeliveryOrder,
+    index: int,
+    fanned_out: FannedOut | None = None,
 ) -> dict:
     with timed(warehouse_path, run_id, "loading", delivery.name) as (con, stages):
         path, turn = Path(delivery.path), order.turn(index)
-        return load_file(
-            con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id
-        ).as_dict()
+        if fanned_out is None:
+            return load_file(
+                con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id
+            ).as_dict()
+        # A worker reads, stages and validates it; this run writes it, in delivery order.
+        folder = fan_out.file_folder(fanned_out.work_folder, run_id, delivery.file_id)
+        with stages("wait"):
+            final_state = fan_out.wait_for(fanned_out.flow_runs[delivery.file_id])
+        prepared = fan_out.collect(con, folder, path, final_state, stages)
+        result = write_prepared(con, prepared, run_id, stages, delivery.sha256, turn)
+        shutil.rmtree(folder, ignore_errors=True)
+        return result.as_dict()
+
+
+@task(name="fan-out")
+def hand_out(
+    warehouse_path: str, run_id: str, loads: list[Delivery], work_pool: str, work_folder: str
+) -> FannedOut:
+    """Hand every file to the work pool's workers at once (one flow run each)."""
+    with timed(warehouse_path, run_id, "handing files to the workers") as (con, stages):
+        with stages("fan-out") as handing:
+            synonyms = con.execute("select synonym, approach from approach_synonyms").fetchall()
+            fan_out.ensure_deployment(work_pool)
+            flow_runs = fan_out.dispatch(
+                work_pool, run_id, loads, Path(work_folder), [list(row) for row in synonyms]
+            )
+            handing.rows = len(flow_runs)
+    return FannedOut(Path(work_folder), flow_runs)
 
 
 @task(name="assess")
@@ -209,12 +252,20 @@ def audit_run(
     parquet: str | None = None,
     reload: bool = False,
     wait_for_warehouse: float = 0,
+    work_pool: str | None = None,
+    work_folder: str | None = None,
 ) -> dict:
     """Load the new files (named, or from the inbox), assess them, write the audit files.
-    One run at a time per warehouse; a file already loaded is skipped unless `reload`."""
+    One run at a time per warehouse; a file already loaded is skipped unless `reload`.
+    With `work_pool`, the pool's workers read, stage and validate the files (fan-out),
+    handing them back through `work_folder`, a folder they and this run share."""
     run_id = run_id or new_run_id()
-    with run_lock(warehouse_path, wait_for_warehouse):
-        with no_row_values("opening the warehouse"), warehouse(warehouse_path) as con:
+    with run_lock(warehouse_path, wait_for_warehouse), ExitStack() as held:
+        with no_row_values("opening the warehouse"):
+            # Held open for the whole run: tasks open and close connections of their own,
+            # and one opened while DuckDB shuts the database after the last one closed fails
+            # ("Unique file handle conflict", seen on refusing a file); this keeps it open.
+            con = held.enter_context(warehouse(warehouse_path))
             interrupted = recover_interrupted_runs(con)
             start_run(con, run_id)
         if interrupted:
@@ -224,7 +275,7 @@ def audit_run(
             summary = audit(
                 run_id, extracts or [], theatre, inbox, warehouse_path,
                 Path(out_dir) if out_dir else Path(reports) / run_id,
-                move_processed, synonyms, parquet, reload,
+                move_processed, synonyms, parquet, reload, work_pool, work_folder,
             )  # fmt: skip
             status = "completed"
             return summary
@@ -237,12 +288,17 @@ def audit_run(
                 finish_run(con, run_id, status, reason)
 
 
-def load_in_order(warehouse_path: str, run_id: str, loads: list[Delivery]) -> list[dict]:
+def load_in_order(
+    warehouse_path: str, run_id: str, loads: list[Delivery], fanned_out: FannedOut | None = None
+) -> list[dict]:
     """Load the files two at a time (reading and validating one while the other is written),
     writing each in delivery order, so the latest delivery of an episode wins. A file found
     unusable is refused and the rest go on; any other failure stops the files after it."""
     order = DeliveryOrder()
-    futures = [load_input.submit(warehouse_path, d, run_id, order, i) for i, d in enumerate(loads)]
+    futures = [
+        load_input.submit(warehouse_path, delivery, run_id, order, index, fanned_out)
+        for index, delivery in enumerate(loads)
+    ]
     files, failure = [], None
     for index, (delivery, future) in enumerate(zip(loads, futures)):
         try:
@@ -262,14 +318,19 @@ def load_in_order(warehouse_path: str, run_id: str, loads: list[Delivery]) -> li
 
 
 def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed, synonyms,
-          parquet, reload) -> dict:  # fmt: skip
+          parquet, reload, work_pool, work_folder) -> dict:  # fmt: skip
     """The run's steps, in order (audit_run holds the lock and keeps the record)."""
     with no_row_values("loading reference data"), warehouse(warehouse_path) as con:
         load_reference_tables(con, synonyms and Path(synonyms))
     deliveries = plan(warehouse_path, run_id, extracts, theatre, inbox, reload)
+    loads, fanned_out = [d for d in deliveries if d.action == "load"], None
     try:
-        files = load_in_order(warehouse_path, run_id, [d for d in deliveries if d.action == "load"])
+        if work_pool and loads:
+            fanned_out = hand_out(warehouse_path, run_id, loads, work_pool, work_folder)
+        files = load_in_order(warehouse_path, run_id, loads, fanned_out)
     finally:
+        if fanned_out:
+            fan_out.clear_up(fanned_out.work_folder, run_id, fanned_out.flow_runs)
         if move_processed:
             for delivery in deliveries:
                 move_from_inbox(delivery, run_id)

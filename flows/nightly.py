@@ -20,6 +20,8 @@ def nightly_parameters(settings: Settings) -> dict:
         "synonyms": str(settings.synonyms.resolve()),
         "parquet": str(settings.parquet.resolve()) if settings.parquet else None,
         "wait_for_warehouse": settings.wait_for_warehouse,
+        "work_pool": settings.work_pool,
+        "work_folder": str(settings.work_folder.resolve()) if settings.work_folder else None,
     }
 
 

@@ -37,6 +37,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
+    "work_pool", "work_folder",
 ]  # fmt: skip
 
 
@@ -201,6 +202,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise UnusableInput(f"{settings.inbox}: no such inbox folder")
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UnusableInput(f"{args.out}: --out must be a folder")
+    check_fan_out(settings)
 
     server = set_up_prefect(args.verbose)
     check_inputs(extracts, theatre)
@@ -223,9 +225,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         parquet=str(settings.parquet) if settings.parquet else None,
         reload=args.reload,
         wait_for_warehouse=settings.wait_for_warehouse,
+        work_pool=settings.work_pool,
+        work_folder=str(settings.work_folder.resolve()) if settings.work_folder else None,
     )
     print_summary(summary, settings.warehouse)
     return 0
+
+
+def check_fan_out(settings: Settings) -> None:
+    """Fan-out needs a work folder that exists and a Prefect server the workers also use (a
+    run's temporary server is out of their reach)."""
+    if not settings.work_pool:
+        return
+    if settings.work_folder is None:
+        raise UnusableInput("work_pool needs a work_folder that the run and every worker share")
+    if not settings.work_folder.is_dir():
+        raise UnusableInput(f"{settings.work_folder}: no such work folder")
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UnusableInput(
+            "work_pool needs the Prefect server its workers use: set PREFECT_API_URL"
+        )
 
 
 def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
@@ -317,6 +336,7 @@ def serve(settings: Settings) -> int:
         raise UnusableInput("serve needs an inbox: set inbox in liver-audit.toml or --inbox")
     if not settings.inbox.is_dir():
         raise UnusableInput(f"{settings.inbox}: no such inbox folder")
+    check_fan_out(settings)
     if not TemporaryServer.is_healthy(os.environ["PREFECT_API_URL"]):
         raise UnusableInput(
             f"no Prefect server answers at {os.environ['PREFECT_API_URL']}: start one "

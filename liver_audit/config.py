@@ -54,6 +54,19 @@ SETTINGS = [
         int,
         "seconds to wait for another run to finish with the warehouse before giving up",
     ),  # fmt: skip
+    Setting(
+        "work_pool",
+        None,
+        str,
+        "fan out: Prefect work pool whose workers read, stage and validate the files "
+        "(needs PREFECT_API_URL and work_folder)",
+    ),
+    Setting(
+        "work_folder",
+        None,
+        Path,
+        "fan out: a folder the run and every worker share (same path on each machine)",
+    ),
 ]
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -69,6 +82,8 @@ class Settings:
     synonyms: Path
     parquet: Path | None
     wait_for_warehouse: int
+    work_pool: str | None
+    work_folder: Path | None
     sources: dict  # setting name -> where its value came from
 
     def as_dict(self) -> dict:

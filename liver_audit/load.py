@@ -3,6 +3,7 @@ the valid rows and quarantine the rest, all in one transaction. Heavy lifting is
 and polars; nothing here loops over rows."""
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -67,6 +68,17 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
     return file_format
 
 
+@dataclass
+class PreparedFile:
+    """A file read, staged and validated on a connection, ready to write: its raw table, the
+    staged temporary tables and raw_malformed_lines on that connection, its failed checks."""
+
+    raw: RawFile
+    file_id: int
+    failures: pl.DataFrame
+    digest: Future | None = None  # the file's SHA-256, if hashing was started here
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -81,12 +93,25 @@ def load_file(
     ledger. Reading, staging and validating write nothing shared (the raw table aside); the
     rows are then written in one transaction, once `turn` is entered: files prepared side by
     side take turns in delivery order. `sha256` and `file_id`: if the caller has them."""
-    path = Path(path)
-    stages = stages or Stages(path.name)
+    stages = stages or Stages(Path(path).name)
+    prepared = prepare_file(con, Path(path), kind, stages, file_id, hash_it=sha256 is None)
+    return write_prepared(con, prepared, run_id, stages, sha256, turn)
+
+
+def prepare_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    stages: Stages,
+    file_id: int | None = None,
+    hash_it: bool = False,
+) -> PreparedFile:
+    """Read the file into its raw table (committed), stage it and validate the staged rows.
+    On failure the raw table is dropped again."""
     file_kind = FILE_KINDS[kind]
     with stages("read") as read:
         file_format = inspect_file(con, path, kind)
-        digest_future = None if sha256 else start_hashing(path)
+        digest = start_hashing(path) if hash_it else None
         if file_id is None:
             file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
         raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
@@ -94,7 +119,6 @@ def load_file(
         # in file order, which gives each row its source_row (not so inside a transaction).
         read_raw(con, raw)
         read.rows = raw.rows_read
-    writing = False
     try:
         create_raw_view(con, raw)
         with stages("stage") as staging:
@@ -105,17 +129,37 @@ def load_file(
             failures = pl.concat(
                 [failed_checks(con, name, schema) for name, schema in file_kind.contracts.items()]
             )
+    except BaseException:
+        con.execute(f"drop table if exists {raw.raw_table}")
+        raise
+    return PreparedFile(raw, file_id, failures, digest)
+
+
+def write_prepared(
+    con: duckdb.DuckDBPyConnection,
+    prepared: PreparedFile,
+    run_id: str,
+    stages: Stages,
+    sha256: str | None = None,
+    turn: AbstractContextManager | None = None,
+) -> FileResult:
+    """Quarantine the failed rows and load the rest, in one transaction entered in the
+    ledger, once `turn` is entered. On failure nothing is written and the raw table dropped."""
+    raw, file_id, path = prepared.raw, prepared.file_id, prepared.raw.path
+    file_kind = FILE_KINDS[raw.kind]
+    writing = False
+    try:
         with turn or nullcontext(), stages("load") as loading:
             con.begin()  # after the turn: its snapshot holds every earlier file's rows
             writing = True
-            _quarantine(con, raw, file_id, failures, file_kind.staged[0])
+            _quarantine(con, raw, file_id, prepared.failures, file_kind.staged[0])
             file_kind.replace(con, file_id)
             rows_loaded = loading.rows = _count(con, "loaded_rows")
             rows_quarantined = _count(con, "quarantined_rows")
             rows_unchanged = _count(con, "unchanged_rows")
-            digest = sha256 or digest_future.result()
+            digest = sha256 or prepared.digest.result()
             result = FileResult(
-                file_id, kind, path.name, file_format, digest,
+                file_id, raw.kind, path.name, raw.file_format, digest,
                 raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines, rows_unchanged,
             )  # fmt: skip
             if result.rows_read != result.rows_loaded + result.rows_quarantined:
@@ -125,12 +169,13 @@ def load_file(
                 )
             con.execute(
                 "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [file_id, run_id, kind, path.name, str(path.resolve()), digest, file_format,
-                 raw.raw_table, result.rows_read, rows_loaded, rows_quarantined, rows_unchanged],
+                [file_id, run_id, raw.kind, path.name, str(path.resolve()), digest,
+                 raw.file_format, raw.raw_table, result.rows_read, rows_loaded, rows_quarantined,
+                 rows_unchanged],
             )  # fmt: skip
             con.execute(
                 "insert into ledger values (?, ?, ?, ?, ?, ?, 'loaded', ?, null)",
-                [run_id, utc_now(), path.name, str(path.resolve()), digest, kind, file_id],
+                [run_id, utc_now(), path.name, str(path.resolve()), digest, raw.kind, file_id],
             )
             con.commit()
             writing = False

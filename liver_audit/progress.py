@@ -31,6 +31,7 @@ class StageRecord:
     rows: int | None = None
     status: str = "running"  # then completed or failed
     error: str | None = None  # the error's type on failure, never its message
+    worker: str | None = None  # fan-out: the worker that ran it; None: the run's own machine
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -291,10 +291,11 @@ def record_stages(con: duckdb.DuckDBPyConnection, run_id: str, records: list[Sta
     if not records:
         return
     con.executemany(
-        "insert into run_stages values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into run_stages by name select ? as run_id, ? as stage, ? as file_name, "
+        "? as started_at, ? as seconds, ? as rows, ? as status, ? as error, ? as worker",
         [
             [run_id, r.stage, r.file_name, r.started_at.astimezone(UTC).replace(tzinfo=None),
-             r.seconds, r.rows, r.status, r.error]
+             r.seconds, r.rows, r.status, r.error, r.worker]
             for r in records
         ],
     )  # fmt: skip

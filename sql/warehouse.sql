@@ -41,6 +41,8 @@ create table if not exists run_stages (
     status varchar,                 -- completed or failed
     error varchar
 );
+-- Added after schema version 2 (kept: older warehouses gain the column, empty).
+alter table run_stages add column if not exists worker varchar;  -- fan-out: who prepared the file
 
 -- One row per input file a run read.
 create table if not exists input_files (

@@ -7,6 +7,7 @@ select
     rows,
     status,
     error,
+    worker,  -- fan-out: the worker that prepared the file
 from run_stages
 where run_id = $run_id
 order by started_at, stage

@@ -4,126 +4,15 @@ schedules the next runs at 02:00 in that zone, and a run started by hand through
 completes: the inbox is loaded into the warehouse, its files moved to processed/, and the
 report written. And serve ends on SIGTERM."""
 
-import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pytest
 
-from tests.conftest import REPO, SAMPLE
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def api(url: str, body: dict | None = None):
-    """GET url, or POST body to it as JSON; the decoded answer, or None for a 404."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return None
-        raise
-
-
-def tail(log: Path) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-40:]) if log.exists() else ""
-
-
-def wait_for(what: str, check, timeout: float, *processes: tuple[subprocess.Popen, Path]):
-    """Poll check() until it returns something truthy; fail, with the logs, on timeout or
-    when a background process has died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        for process, log in processes:
-            if process.poll() is not None:
-                pytest.fail(f"{what}: {log.name} exited with {process.returncode}\n{tail(log)}")
-        time.sleep(0.5)
-    logs = "\n".join(f"--- {log.name}\n{tail(log)}" for _, log in processes)
-    pytest.fail(f"{what}: not within {timeout:.0f} s\n{logs}")
-
-
-def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    """A background process in its own process group (stopped with its children)."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the process group, SIGKILL if it is not gone within 15 s."""
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=grace)
-            # the group may outlive its leader: make sure none of it lingers
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            break
-        except subprocess.TimeoutExpired:
-            continue
-        break
-
-
-@pytest.fixture
-def prefect_env(tmp_path) -> dict:
-    """The environment of the server and serve processes: a throw-away PREFECT_HOME, no
-    telemetry, quiet logs, and a Prefect server of their own on a free port."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return env | {
-        "PREFECT_HOME": str(tmp_path / "prefect-home"),
-        "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-
-
-@pytest.fixture
-def prefect_server(prefect_env, tmp_path):
-    """`prefect server start` on 127.0.0.1, healthy; stopped (with its children) after."""
-    url = prefect_env["PREFECT_API_URL"]
-    port = url.split(":")[-1].split("/")[0]
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-               "--port", port]  # fmt: skip
-    log = tmp_path / "server.log"
-    server = start(command, prefect_env, log)
-    try:
-        wait_for("the Prefect server's /api/health", lambda: healthy(url), 90, (server, log))
-        yield server, log
-    finally:
-        stop(server)
-
-
-def healthy(url: str) -> bool:
-    try:
-        return api(f"{url}/health") is True
-    except OSError:
-        return False
+from tests.conftest import SAMPLE
+from tests.processes import api, final_state, start, stop, tail, wait_for
 
 
 def test_serve_registers_the_nightly_and_runs_it(prefect_env, prefect_server, tmp_path):
@@ -200,10 +89,3 @@ def test_serve_registers_the_nightly_and_runs_it(prefect_env, prefect_server, tm
         "theatre.csv",
     ]
     assert len(list((tmp_path / "reports").glob("*/report.html"))) == 1
-
-
-def final_state(flow_run: dict) -> tuple[str, str] | None:
-    state = flow_run["state"]
-    if state and state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
-        return state["type"], state["name"]
-    return None

@@ -1,0 +1,17 @@
+"""The flow a Prefect worker runs for a fanned-out audit run: prepare one input file (read,
+stage, validate) and hand it over in the shared work folder (liver_audit/fan_out.py)."""
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from liver_audit.fan_out import PREPARE_FLOW, prepare_to_folder, worker_name
+
+
+@flow(name=PREPARE_FLOW)
+def prepare_on_worker(
+    path: str, kind: str, file_id: int, folder: str, synonyms: list[list[str]]
+) -> None:
+    """Read, stage and validate `path` on this worker; write the result to `folder`."""
+    prepare_to_folder(Path(path), kind, file_id, Path(folder), synonyms)
+    get_run_logger().info("%s: prepared on %s", Path(path).name, worker_name())

@@ -1,0 +1,274 @@
+"""Fan-out: each input file is read, staged and validated by a Prefect worker, on whichever
+machine takes it; the run then loads the prepared file into the warehouse in delivery order.
+
+The one-machine path reads, stages and validates in the warehouse itself (load.prepare_file).
+Here a worker does the same in a scratch DuckDB of its own and hands the result over as
+Parquet in a folder the run and every worker share (`work_folder`): the raw table as
+delivered, the staged tables, the malformed lines and the failed checks, then a manifest
+(counts, stage timings, which worker), written last. The run reads them back into the
+warehouse (`collect`) and writes them exactly as if it had prepared the file itself, so the
+warehouse, the quarantine and the audit files are the same either way.
+"""
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from liver_audit import ROOT
+from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_row_values
+from liver_audit.extracts import RawFile
+from liver_audit.load import FILE_KINDS, PreparedFile, prepare_file
+from liver_audit.progress import StageRecord, Stages
+from liver_audit.warehouse import connect
+
+PREPARE_FLOW = "liver-audit-prepare"
+ENTRYPOINT = "flows/fan_out.py:prepare_on_worker"
+MANIFEST, FAILURE = "manifest.json", "failure.json"
+# How often the run asks the server whether a worker has finished a file.
+POLL_SECONDS = 1.0
+
+
+def worker_name() -> str:
+    """Where a file was prepared, for run_stages: LIVER_AUDIT_WORKER, else the host name."""
+    return os.environ.get("LIVER_AUDIT_WORKER") or socket.gethostname()
+
+
+def file_folder(work_folder: Path, run_id: str, file_id: int) -> Path:
+    return work_folder / run_id / f"file-{file_id}"
+
+
+# --- on the worker ----------------------------------------------------------------------
+
+
+def prepare_to_folder(
+    path: Path, kind: str, file_id: int, folder: Path, synonyms: list[list[str]]
+) -> None:
+    """Read, stage and validate one file in a scratch DuckDB, then write the result to
+    `folder`. A failure is written there too (failure.json: our one-line message for an
+    unusable file, the error's type otherwise) before it is raised."""
+    shutil.rmtree(folder, ignore_errors=True)  # a retried file starts clean
+    folder.mkdir(parents=True)
+    stages = Stages(path.name)
+    try:
+        with no_row_values(f"preparing {path.name}"), scratch_warehouse(synonyms) as con:
+            prepared = prepare_file(con, path, kind, stages, file_id)
+            save_prepared(con, prepared, folder, stages.records)
+    except BaseException as error:
+        failure = {
+            "unusable": isinstance(error, UnusableInput),
+            "reason": failure_reason(error),
+            "stages": stage_records(stages.records),
+        }
+        (folder / FAILURE).write_text(json.dumps(failure))
+        raise
+
+
+@contextmanager
+def scratch_warehouse(synonyms: list[list[str]]):
+    """A throw-away DuckDB file on this machine (it spills under the same memory limit as
+    the warehouse), with the run's approach synonym table."""
+    with tempfile.TemporaryDirectory(prefix="liver-audit-") as scratch:
+        con = connect(Path(scratch) / "prepare.duckdb")
+        try:
+            frame = pl.DataFrame(synonyms, schema=["synonym", "approach"], orient="row")
+            con.register("synonym_rows", frame)
+            con.execute("create or replace table approach_synonyms as from synonym_rows")
+            con.unregister("synonym_rows")
+            yield con
+        finally:
+            con.close()
+
+
+def save_prepared(
+    con: duckdb.DuckDBPyConnection,
+    prepared: PreparedFile,
+    folder: Path,
+    records: list[StageRecord],
+) -> None:
+    """The prepared file as Parquet in `folder`, the manifest last: its presence says the
+    rest is complete."""
+    raw = prepared.raw
+    tables = {"raw": raw.raw_table, "raw_malformed_lines": "raw_malformed_lines"}
+    tables |= {name: name for name in FILE_KINDS[raw.kind].staged}
+    for name, table in tables.items():
+        # in table order: a raw table's row order is its source_row
+        con.execute(f"copy {table} to '{folder / name}.parquet' (format parquet)")
+    prepared.failures.write_parquet(folder / "failures.parquet")
+    manifest = {
+        "file_id": prepared.file_id,
+        "path": str(raw.path),
+        "kind": raw.kind,
+        "file_format": raw.file_format,
+        "raw_table": raw.raw_table,
+        "rows_read": raw.rows_read,
+        "malformed_lines": raw.malformed_lines,
+        "columns": raw.columns,
+        "stages": stage_records(records),
+    }
+    partial = folder / f"{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest))
+    partial.rename(folder / MANIFEST)
+
+
+def stage_records(records: list[StageRecord]) -> list[dict]:
+    worker = worker_name()
+    return [asdict(r) | {"started_at": r.started_at.isoformat(), "worker": worker} for r in records]
+
+
+# --- in the run -------------------------------------------------------------------------
+
+
+def deployment_name(work_pool: str) -> str:
+    return f"{PREPARE_FLOW}/{work_pool}"
+
+
+def ensure_deployment(work_pool: str) -> None:
+    """The work pool (a process pool, created if missing) and the deployment its workers
+    run: this liver-audit's prepare flow, from this install's folder. Every worker machine
+    installs liver-audit at the same path (README: Beyond one machine). Fails in one line
+    if no worker of the pool is online, rather than wait all night."""
+    from prefect import Flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.client.schemas.objects import WorkerStatus
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(work_pool)
+        except ObjectNotFound:
+            template = ProcessWorker.get_default_base_job_template()
+            client.create_work_pool(
+                WorkPoolCreate(name=work_pool, type="process", base_job_template=template)
+            )
+        workers = client.read_workers_for_work_pool(work_pool)
+    if not any(worker.status == WorkerStatus.ONLINE for worker in workers):
+        raise UnusableInput(
+            f"work pool {work_pool}: no worker is online; start one on each machine with "
+            f"`prefect worker start --pool {work_pool}`"
+        )
+    flow = Flow.from_source(source=str(ROOT), entrypoint=ENTRYPOINT)
+    flow.deploy(
+        name=work_pool,
+        work_pool_name=work_pool,
+        description="Reads, stages and validates one input file for a liver-audit run.",
+        tags=["liver-audit"],
+        print_next_steps=False,
+        ignore_warnings=True,
+    )
+
+
+def dispatch(
+    work_pool: str, run_id: str, deliveries: list, work_folder: Path, synonyms: list[list[str]]
+) -> dict[int, str]:
+    """A flow run of the prepare deployment per file, in delivery order; the pool's workers
+    take them as they are free. Returns each file's flow run id."""
+    from prefect.deployments import run_deployment
+
+    flow_runs = {}
+    for delivery in deliveries:
+        flow_run = run_deployment(
+            deployment_name(work_pool),
+            parameters={
+                "path": str(Path(delivery.path).resolve()),
+                "kind": delivery.kind,
+                "file_id": delivery.file_id,
+                "folder": str(file_folder(work_folder, run_id, delivery.file_id).resolve()),
+                "synonyms": synonyms,
+            },
+            flow_run_name=f"{run_id}-file-{delivery.file_id}",
+            timeout=0,  # do not wait: every file is handed out at once
+            tags=["liver-audit"],
+        )
+        flow_runs[delivery.file_id] = str(flow_run.id)
+    return flow_runs
+
+
+def wait_for(flow_run_id: str) -> str:
+    """Wait for a flow run to end; its final state's type (COMPLETED, FAILED, CRASHED...)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        while True:
+            state = client.read_flow_run(flow_run_id).state
+            if state is not None and state.is_final():
+                return state.type.value
+            time.sleep(POLL_SECONDS)
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection, folder: Path, path: Path, final_state: str, stages: Stages
+) -> PreparedFile:
+    """A file a worker prepared, read into the warehouse: its raw table (committed, in file
+    order) and this connection's staged tables, as load.prepare_file leaves them. The
+    worker's own stages (read, stage, validate) join this run's records."""
+    if (folder / FAILURE).exists():
+        failure = json.loads((folder / FAILURE).read_text())
+        stages.records += worker_records(failure["stages"])
+        kind = UnusableInput if failure["unusable"] else StageFailed
+        raise kind(
+            failure["reason"] if failure["unusable"] else f"{path.name}: {failure['reason']}"
+        )
+    if not (folder / MANIFEST).exists():
+        raise StageFailed(f"{path.name}: the worker's flow run ended {final_state}, unprepared")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    stages.records += worker_records(manifest["stages"])
+    raw = RawFile(
+        path, manifest["kind"], manifest["file_format"], manifest["columns"],
+        manifest["raw_table"], manifest["rows_read"], manifest["malformed_lines"],
+    )  # fmt: skip
+    with stages("collect", rows=raw.rows_read):
+        parquet = {name: str(folder / f"{name}.parquet") for name in ("raw", "raw_malformed_lines")}
+        con.execute(
+            f"create or replace table {raw.raw_table} as from read_parquet($path)",
+            {"path": parquet["raw"]},
+        )
+        try:
+            con.execute(
+                "create or replace temp table raw_malformed_lines as from read_parquet($path)",
+                {"path": parquet["raw_malformed_lines"]},
+            )
+            for name in FILE_KINDS[raw.kind].staged:
+                con.execute(
+                    f"create or replace temp table {name} as from read_parquet($path)",
+                    {"path": str(folder / f"{name}.parquet")},
+                )
+            failures = pl.read_parquet(folder / "failures.parquet")
+        except BaseException:
+            con.execute(f"drop table if exists {raw.raw_table}")
+            raise
+    return PreparedFile(raw, manifest["file_id"], failures)
+
+
+def worker_records(records: list[dict]) -> list[StageRecord]:
+    return [
+        StageRecord(**record | {"started_at": datetime.fromisoformat(record["started_at"])})
+        for record in records
+    ]
+
+
+def clear_up(work_folder: Path, run_id: str, flow_runs: dict[int, str]) -> None:
+    """At the run's end: cancel the flow runs of files it did not get to (a failure stopped
+    it), and delete its part of the work folder (episode-level rows, not to linger)."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled, Cancelling
+
+    with get_client(sync_client=True) as client:
+        for flow_run_id in flow_runs.values():
+            state = client.read_flow_run(flow_run_id).state
+            if state is None or not state.is_final():
+                # a running one is stopped by its worker; one not yet taken is just dropped
+                new_state = Cancelling() if state and state.is_running() else Cancelled()
+                client.set_flow_run_state(flow_run_id, new_state, force=True)
+    shutil.rmtree(work_folder / run_id, ignore_errors=True)

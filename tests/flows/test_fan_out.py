@@ -1,0 +1,155 @@
+"""Fan-out beyond one machine, here on 127.0.0.1: a real Prefect server, a process work pool
+with two workers, and `liver-audit run --work-pool` handing each file to whichever worker is
+free. The warehouse, the exit code and the audit files come out as a one-machine run of the
+same files leaves them; both workers took files; nothing is left in the shared work folder."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.generate_extract import generate
+from tests.conftest import REPO, SAMPLE
+from tests.processes import api, start, stop, wait_for
+from tests.tables import episode_extract
+
+POOL = "liver-audit-test"
+WORKERS = ("worker-a", "worker-b")
+# What the warehouse holds, without the ids of the runs that brought it (files get their
+# ids in delivery order either way, so source files and rows must match too).
+CONTENT = {
+    "episodes": "select * from episodes",
+    "procedures": "select * from procedures",
+    "theatre_records": "select * from theatre_records",
+    "assessments": "select * exclude (run_id) from assessments",
+    "quarantine": "select * from quarantine",
+    "input_files": "select * exclude (run_id) from input_files",
+    "ledger": "select file_name, sha256, file_kind, action, file_id, reason from ledger",
+}
+
+
+@pytest.fixture
+def inputs(tmp_path) -> list[str]:
+    """The sample extract (rows for every quarantine reason), three months of a synthetic
+    extract at HES width, a file with a quote never closed (refused), and theatre records."""
+    shared = tmp_path / "deliveries"
+    shared.mkdir()
+    year = tmp_path / "year.csv"
+    generate(9_000, year, "csv", seed=11, theatre_out=shared / "theatre.csv")
+    months = []
+    for month in (4, 5, 6):
+        path = shared / f"month-{month:02d}.csv"
+        duckdb.execute(
+            f"copy (select * from read_csv('{year}', delim = '|', header = true, "
+            f"all_varchar = true) where month(EPIEND::date) = {month}) "
+            f"to '{path}' (format csv, delimiter '|', header)"
+        )
+        months.append(str(path))
+    broken = episode_extract(
+        shared / "broken.txt",
+        [{"EPIKEY": "000000000001"}, {"EPIKEY": "000000000002", "PROCODE3": '"RXA'}]
+        + [{"EPIKEY": f"{n:012d}"} for n in range(3, 30)],
+    )
+    shutil.copy(SAMPLE / "episodes.csv", shared / "episodes.csv")
+    return [str(shared / "episodes.csv"), *months, str(broken), "--theatre",
+            str(shared / "theatre.csv")]  # fmt: skip
+
+
+def liver_audit(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "liver_audit.cli", *args], capture_output=True, text=True,
+        cwd=REPO, env=env, timeout=600,
+    )  # fmt: skip
+
+
+def workers_online(url: str) -> bool:
+    workers = api(f"{url}/work_pools/{POOL}/workers/filter", {}) or []
+    return sorted(w["name"] for w in workers if w["status"] == "ONLINE") == list(WORKERS)
+
+
+def read(warehouse: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(query).fetchall()
+
+
+def test_two_workers_share_the_files_and_the_results_match_one_machine(
+    prefect_env, prefect_server, inputs, tmp_path
+):
+    url = prefect_env["PREFECT_API_URL"]
+    alone_env = {k: v for k, v in prefect_env.items() if k != "PREFECT_API_URL"}
+    alone = liver_audit(
+        ["run", *inputs, "--warehouse", str(tmp_path / "alone.duckdb"),
+         "--out", str(tmp_path / "alone")],
+        alone_env,
+    )  # fmt: skip
+    assert alone.returncode == 2, alone.stderr  # broken.txt is refused, the rest loads
+    assert "broken.txt: row 2: a quote opened here is never closed" in alone.stderr
+
+    workers = []
+    for name in WORKERS:
+        log = tmp_path / f"{name}.log"
+        command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
+                   "--type", "process", "--name", name, "--limit", "1"]  # fmt: skip
+        env = prefect_env | {"LIVER_AUDIT_WORKER": name, "PREFECT_WORKER_QUERY_SECONDS": "1"}
+        workers.append((start(command, env, log), log))
+    work_folder = tmp_path / "work"
+    work_folder.mkdir()
+    try:
+        wait_for("two workers online", lambda: workers_online(url), 90, prefect_server, *workers)
+        fanned = liver_audit(
+            ["run", *inputs, "--warehouse", str(tmp_path / "fanned.duckdb"),
+             "--out", str(tmp_path / "fanned"), "--work-pool", POOL,
+             "--work-folder", str(work_folder)],
+            prefect_env,
+        )  # fmt: skip
+    finally:
+        for process, _ in workers:
+            stop(process)
+    assert fanned.returncode == 2, fanned.stderr
+    assert fanned.stderr == alone.stderr
+
+    # The same warehouse, table by table, and the same audit files.
+    for table, query in CONTENT.items():
+        expected = read(tmp_path / "alone.duckdb", f"{query} order by all")
+        assert read(tmp_path / "fanned.duckdb", f"{query} order by all") == expected, table
+        assert expected or table == "theatre_records", table
+    for name in ("assessments.csv", "quarantine.csv", "summary_shareable.csv"):
+        assert (tmp_path / "fanned" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
+
+    # Each file was read, staged and validated by one of the two workers, and both worked.
+    prepared_by = read(
+        tmp_path / "fanned.duckdb",
+        "select file_name, worker from run_stages where stage = 'read' order by file_name",
+    )
+    assert [name for name, _ in prepared_by] == [
+        "broken.txt", "episodes.csv", "month-04.csv", "month-05.csv", "month-06.csv",
+        "theatre.csv",
+    ]  # fmt: skip
+    assert {worker for _, worker in prepared_by} == set(WORKERS)
+    # One-machine stages name no worker.
+    assert read(tmp_path / "alone.duckdb", "select distinct worker from run_stages") == [(None,)]
+
+    # The worker's flow runs ended as the files did; the work folder holds no rows after.
+    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
+    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
+    assert states == ["COMPLETED"] * 5 + ["FAILED"]
+    assert list(work_folder.iterdir()) == []
+
+
+def test_fan_out_needs_the_workers_server_and_a_work_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    extract = str(SAMPLE / "episodes.csv")
+    no_folder = liver_audit(["run", extract, "--work-pool", POOL], env)
+    assert no_folder.returncode == 2
+    assert no_folder.stderr == (
+        "liver-audit: work_pool needs a work_folder that the run and every worker share\n"
+    )
+    no_server = liver_audit(
+        ["run", extract, "--work-pool", POOL, "--work-folder", str(tmp_path)], env
+    )
+    assert no_server.returncode == 2
+    assert "set PREFECT_API_URL" in no_server.stderr
