@@ -19,7 +19,8 @@ from generate_extract import generate
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-RESULTS = BENCH_DIR / "results" / "latest.json"
+RESULTS_DIR = BENCH_DIR / "results"
+RESULTS = RESULTS_DIR / "latest.json"
 DEFAULT_COMMAND = (
     f"{shlex.quote(str(REPO_DIR / '.venv' / 'bin' / 'liver-audit'))} run {{extract}}"
     " --theatre {theatre} --warehouse {warehouse} --out {out}"
@@ -31,6 +32,10 @@ SUBPROCESS_ENV = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
 }
 POLL_SECONDS = 0.1
+# From this size on, --repeat-large applies instead of --repeat: one run at 21M takes minutes.
+LARGE_ROWS = 10_000_000
+# Stage columns in the order a run goes through them; others found in run_stages follow.
+STAGE_ORDER = ("plan", "read", "stage", "validate", "load", "assess", "summarise", "write")
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -82,13 +87,53 @@ def measure(argv: list[str], log_path: Path, rows: int) -> dict:
     return result
 
 
+def stage_seconds(warehouse: Path) -> dict[str, float] | None:
+    """Seconds per stage of the warehouse's latest run, summed over files; None if the
+    warehouse or its run_stages table is missing (a --command that does not write one)."""
+    if not warehouse.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:  # not a DuckDB file, or still held by a process
+        print(f"  no stage timings: {error}")
+        return None
+    with con:
+        try:
+            # Run ids sort by start time; the warehouse is fresh, so there is one run anyway.
+            rows = con.execute(
+                """
+                select stage, sum(seconds)
+                from run_stages
+                where run_id = (select max(run_id) from run_stages)
+                group by stage
+                order by min(started_at)
+                """
+            ).fetchall()
+        except duckdb.CatalogException:
+            return None
+    return {stage: round(seconds or 0.0, 2) for stage, seconds in rows}
+
+
+def add_stages(run: dict, warehouse: Path) -> dict:
+    """Add our run's stage seconds and the wall time they leave unaccounted (Prefect
+    start-up, imports, anything outside the timed stages)."""
+    stages = stage_seconds(warehouse)
+    if stages is not None and "wall_seconds" in run:
+        run["stages"] = stages
+        run["unaccounted_seconds"] = round(run["wall_seconds"] - sum(stages.values()), 2)
+    return run
+
+
 def median_run(runs: list[dict]) -> dict:
-    """The run with the median wall time, with every wall time and the highest peak memory."""
+    """The run with the median wall time (and its stages), with every wall time and stage
+    breakdown in run order and the highest peak memory."""
     if any("error" in run for run in runs):
         return next(run for run in runs if "error" in run)
     ordered = sorted(runs, key=lambda run: run["wall_seconds"])
     median = dict(ordered[len(ordered) // 2])
     median["all_wall_seconds"] = [run["wall_seconds"] for run in runs]
+    if any("stages" in run for run in runs):
+        median["all_stages"] = [run.get("stages") for run in runs]
     median["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
     return median
 
@@ -126,7 +171,8 @@ def bench_size(rows: int, fmt: str, workdir: Path, command: str, seed: int, repe
         print(f"  ours ({attempt}/{repeat}) ...", flush=True)
         shutil.rmtree(run_dir / "ours", ignore_errors=True)
         (run_dir / "ours").mkdir()
-        ours_runs.append(measure(ours_argv, run_dir / "ours.log", rows))
+        ours_run = measure(ours_argv, run_dir / "ours.log", rows)
+        ours_runs.append(add_stages(ours_run, paths["warehouse"]))
     floor, ours = median_run(floors), median_run(ours_runs)
     if "error" not in floor:
         floor["outcomes"] = json.loads((run_dir / "floor.log").read_text())["outcomes"]
@@ -167,6 +213,33 @@ def print_table(runs: list[dict]) -> None:
             print(f"{rows}{'ratio':<6}{ratio['wall']:>8.2f}x{ratio['peak_rss']:>9.2f}x")
 
 
+def print_stage_table(runs: list[dict]) -> None:
+    """Print one line per size and format: our median run's seconds by stage, the seconds
+    left unaccounted, our wall and the floor's wall."""
+    found = {stage for run in runs for stage in run["ours"].get("stages", {})}
+    columns = [s for s in STAGE_ORDER if s in found] + sorted(found - set(STAGE_ORDER))
+    header = f"{'rows':>10} {'format':<8}" + "".join(f"{c:>10}" for c in columns)
+    header += f"{'unacc.':>10}{'ours':>10}{'floor':>10}"
+    print("\nseconds by stage (ours, median run)\n" + header + "\n" + "-" * len(header))
+    for run in runs:
+        ours, floor = run["ours"], run["floor"]
+        stages = ours.get("stages", {})
+        cells = [stages.get(c) for c in columns]
+        cells += [ours.get("unaccounted_seconds"), ours.get("wall_seconds")]
+        cells.append(floor.get("wall_seconds"))
+        print(
+            f"{run['rows']:>10,} {run['format']:<8}"
+            + "".join(f"{'-':>10}" if c is None else f"{c:>10.2f}" for c in cells)
+        )
+
+
+def write_results(path: Path, header: dict, runs: list[dict]) -> None:
+    """Write the machine and command header with these runs as JSON."""
+    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"created": created, **header, "runs": runs}, indent=2) + "\n")
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -198,22 +271,17 @@ def main() -> None:
         default=3,
         help="runs of each command per size; the median is reported (default 3)",
     )
+    parser.add_argument(
+        "--repeat-large",
+        type=int,
+        default=1,
+        help=f"runs per size instead of --repeat from {LARGE_ROWS:,} rows on (default 1)",
+    )
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="liver-audit-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for rows in args.rows or [1_000_000]:
-        for fmt in args.format or ["csv"]:
-            runs.append(bench_size(rows, fmt, workdir, args.command, args.seed, args.repeat))
-            if not args.keep:
-                shutil.rmtree(workdir / f"rows-{rows}-{fmt}")
-    if not args.keep and args.workdir is None:
-        workdir.rmdir()
-
-    print_table(runs)
-    results = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    header = {
         "machine": {
             "cpus": os.cpu_count(),
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
@@ -223,11 +291,24 @@ def main() -> None:
         },
         "command": args.command,
         "poll_seconds": POLL_SECONDS,
-        "runs": runs,
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nresults written to {RESULTS}" + (f"; files kept in {workdir}" if args.keep else ""))
+    runs = []
+    for rows in args.rows or [1_000_000]:
+        repeat = args.repeat_large if rows >= LARGE_ROWS else args.repeat
+        for fmt in args.format or ["csv"]:
+            runs.append(bench_size(rows, fmt, workdir, args.command, args.seed, repeat))
+            # Written at once, so an interrupted run keeps what it measured.
+            write_results(RESULTS_DIR / f"rows-{rows}-{fmt}.json", header, runs[-1:])
+            if not args.keep:
+                shutil.rmtree(workdir / f"rows-{rows}-{fmt}")
+    if not args.keep and args.workdir is None:
+        workdir.rmdir()
+
+    print_table(runs)
+    print_stage_table(runs)
+    write_results(RESULTS, header, runs)
+    kept = f"; files kept in {workdir}" if args.keep else ""
+    print(f"\nresults written to {RESULTS} and {RESULTS_DIR}/rows-*-*.json{kept}")
 
 
 if __name__ == "__main__":
