@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test check bench clean server serve
+.PHONY: run test check bench clean server serve worker
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ server: $(INSTALLED)
 
 serve: $(INSTALLED)
 	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:4200/api} $(VENV)/bin/liver-audit serve
+
+# Fan-out: a Prefect worker on this machine for the work pool liver-audit (README, Beyond one
+# machine); PREFECT_API_URL names the shared server.
+worker: $(INSTALLED)
+	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:4200/api} $(VENV)/bin/prefect worker start \
+		--pool $${LIVER_AUDIT_POOL:-liver-audit} --type process --limit 1
 
 clean:
 	rm -rf $(VENV) .prefect reports data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.tmp
