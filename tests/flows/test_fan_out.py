@@ -15,7 +15,7 @@ import pytest
 from bench.generate_extract import generate
 from tests.conftest import REPO, SAMPLE
 from tests.processes import api, start, stop, wait_for
-from tests.tables import episode_extract
+from tests.tables import episode_extract, monthly_extracts
 
 POOL = "liver-audit-test"
 WORKERS = ("worker-a", "worker-b")
@@ -40,15 +40,7 @@ def inputs(tmp_path) -> list[str]:
     shared.mkdir()
     year = tmp_path / "year.csv"
     generate(9_000, year, "csv", seed=11, theatre_out=shared / "theatre.csv")
-    months = []
-    for month in (4, 5, 6):
-        path = shared / f"month-{month:02d}.csv"
-        duckdb.execute(
-            f"copy (select * from read_csv('{year}', delim = '|', header = true, "
-            f"all_varchar = true) where month(EPIEND::date) = {month}) "
-            f"to '{path}' (format csv, delimiter '|', header)"
-        )
-        months.append(str(path))
+    months = monthly_extracts(year, shared, [4, 5, 6])
     broken = episode_extract(
         shared / "broken.txt",
         [{"EPIKEY": "000000000001"}, {"EPIKEY": "000000000002", "PROCODE3": '"RXA'}]

@@ -6,6 +6,7 @@ import pytest
 
 from bench.generate_extract import generate
 from flows.audit import audit_run
+from tests.tables import monthly_extracts
 
 ROWS = 36_000
 # What the warehouse holds, without the ids of the files and runs that brought it.
@@ -23,15 +24,8 @@ def runs(prefect_harness, tmp_path_factory):
     folder = tmp_path_factory.mktemp("months")
     combined, theatre = folder / "year.csv", folder / "theatre.csv"
     generate(ROWS, combined, "csv", seed=7, theatre_out=theatre)
-    months = []
-    for month in [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]:  # a financial year, in order
-        path = folder / f"month-{month:02d}.csv"
-        duckdb.execute(
-            f"copy (select * from read_csv('{combined}', delim = '|', header = true, "
-            f"all_varchar = true) where month(EPIEND::date) = {month}) "
-            f"to '{path}' (format csv, delimiter '|', header)"
-        )
-        months.append(str(path))
+    # a financial year, in order
+    months = monthly_extracts(combined, folder, [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3])
     one = audit_run(extracts=[str(combined)], theatre=str(theatre),
                     warehouse_path=str(folder / "one.duckdb"), reports=str(folder / "r1"))  # fmt: skip
     twelve = audit_run(extracts=months, theatre=str(theatre),
