@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("liver-audit: interrupted", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `liver-audit history | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # a one-line message, never a traceback (it may quote data)
         print(f"liver-audit: run failed: {failure_reason(error)}", file=sys.stderr)
         return 1
