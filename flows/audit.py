@@ -284,8 +284,14 @@ def audit_run(
             publish_failure(run_id, reason)
             raise
         finally:
-            with warehouse(warehouse_path) as con:
-                finish_run(con, run_id, status, reason)
+            try:
+                with no_row_values("recording the run's end"), warehouse(warehouse_path) as con:
+                    finish_run(con, run_id, status, reason)
+            except Exception:
+                if status == "completed":
+                    raise
+                # the run's own failure is the one to report; this one goes to the log
+                get_run_logger().error("could not record the failed run's end")
 
 
 def load_in_order(

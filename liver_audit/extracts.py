@@ -198,6 +198,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
                 except UnusableInput:
                     con.execute(f"drop table if exists {raw.raw_table}")
                     raise
+    except (duckdb.OutOfMemoryException, duckdb.IOException):
+        raise  # the machine's trouble, not the file's: a failed run, not a refused file
     except duckdb.Error as error:
         # DuckDB's message can quote the offending line: name the file and line only.
         line = re.search(r"[Ll]ine:? (\d+)", str(error))

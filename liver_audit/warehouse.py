@@ -46,7 +46,11 @@ def connect(
     # the whole database, so never switched off while loads may run side by side.
     con.execute("set preserve_insertion_order = true")
     if str(path) != ":memory:":
-        con.execute("set temp_directory = ?", [str(Path(path).with_suffix(".tmp"))])
+        temp = str(Path(path).with_suffix(".tmp"))
+        # Connections share the database (a run holds one open throughout); once it has
+        # spilled, setting its temp directory again, even to the same, raises.
+        if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != temp:
+            con.execute("set temp_directory = ?", [temp])
     key = None if str(path) == ":memory:" else str(Path(path).resolve())
     if key is None or key not in _SET_UP:
         con.execute(sql("warehouse"))
