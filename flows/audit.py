@@ -6,9 +6,7 @@ load each file -> check counts reconcile -> assess -> summarise -> write the aud
 
 import os
 import secrets
-import shutil
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from liver_audit.errors import (
     no_row_values,
 )
 from liver_audit.export import export_parquet
+from liver_audit.fan_out import FannedOut
 from liver_audit.inbox import (
     Delivery,
     DeliveryOrder,
@@ -40,7 +39,7 @@ from liver_audit.inbox import (
     plan_deliveries,
     record_deliveries,
 )
-from liver_audit.load import load_file, write_prepared
+from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
@@ -56,14 +55,6 @@ from liver_audit.warehouse import (
 )
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-
-
-@dataclass(frozen=True)
-class FannedOut:
-    """Files handed to Prefect workers: where they hand them back, and each file's flow run."""
-
-    work_folder: Path
-    flow_runs: dict[int, str]  # file id -> the worker's flow run id
 
 
 # Files loaded side by side (see load_in_order).
@@ -131,14 +122,7 @@ def load_input(
             return load_file(
                 con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id
             ).as_dict()
-        # A worker reads, stages and validates it; this run writes it, in delivery order.
-        folder = fan_out.file_folder(fanned_out.work_folder, run_id, delivery.file_id)
-        with stages("wait"):
-            final_state = fan_out.wait_for(fanned_out.flow_runs[delivery.file_id])
-        prepared = fan_out.collect(con, folder, path, final_state, stages)
-        result = write_prepared(con, prepared, run_id, stages, delivery.sha256, turn)
-        shutil.rmtree(folder, ignore_errors=True)
-        return result.as_dict()
+        return fan_out.load_from_worker(con, fanned_out, delivery, run_id, stages, turn).as_dict()
 
 
 @task(name="fan-out")
@@ -148,13 +132,9 @@ def hand_out(
     """Hand every file to the work pool's workers at once (one flow run each)."""
     with timed(warehouse_path, run_id, "handing files to the workers") as (con, stages):
         with stages("fan-out") as handing:
-            synonyms = con.execute("select synonym, approach from approach_synonyms").fetchall()
-            fan_out.ensure_deployment(work_pool)
-            flow_runs = fan_out.dispatch(
-                work_pool, run_id, loads, Path(work_folder), [list(row) for row in synonyms]
-            )
-            handing.rows = len(flow_runs)
-    return FannedOut(Path(work_folder), flow_runs)
+            fanned_out = fan_out.hand_out(con, work_pool, run_id, loads, Path(work_folder))
+            handing.rows = len(fanned_out.flow_runs)
+    return fanned_out
 
 
 @task(name="assess")

@@ -16,8 +16,8 @@ import shutil
 import socket
 import tempfile
 import time
-from contextlib import contextmanager
-from dataclasses import asdict
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ import polars as pl
 from liver_audit import ROOT
 from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_row_values
 from liver_audit.extracts import RawFile
-from liver_audit.load import FILE_KINDS, PreparedFile, prepare_file
+from liver_audit.load import FILE_KINDS, FileResult, PreparedFile, prepare_file, write_prepared
 from liver_audit.progress import StageRecord, Stages
 from liver_audit.warehouse import connect
 
@@ -126,6 +126,45 @@ def stage_records(records: list[StageRecord]) -> list[dict]:
 
 
 # --- in the run -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FannedOut:
+    """Files handed to Prefect workers: where they hand them back, and each file's flow run."""
+
+    work_folder: Path
+    flow_runs: dict[int, str]  # file id -> the worker's flow run id
+
+
+def hand_out(
+    con: duckdb.DuckDBPyConnection, work_pool: str, run_id: str, loads: list, work_folder: Path
+) -> FannedOut:
+    """Hand every file to the work pool's workers at once, with the run's synonym table."""
+    synonyms = [
+        list(row)
+        for row in con.execute("select synonym, approach from approach_synonyms").fetchall()
+    ]
+    ensure_deployment(work_pool)
+    return FannedOut(work_folder, dispatch(work_pool, run_id, loads, work_folder, synonyms))
+
+
+def load_from_worker(
+    con: duckdb.DuckDBPyConnection,
+    fanned_out: FannedOut,
+    delivery,
+    run_id: str,
+    stages: Stages,
+    turn: AbstractContextManager,
+) -> FileResult:
+    """Wait for the worker that prepares the file, read its result into the warehouse and
+    write it there, in the file's turn; then delete the file's part of the work folder."""
+    folder = file_folder(fanned_out.work_folder, run_id, delivery.file_id)
+    with stages("wait"):
+        final_state = wait_for(fanned_out.flow_runs[delivery.file_id])
+    prepared = collect(con, folder, Path(delivery.path), final_state, stages)
+    result = write_prepared(con, prepared, run_id, stages, delivery.sha256, turn)
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 def deployment_name(work_pool: str) -> str:
