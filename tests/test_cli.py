@@ -129,7 +129,8 @@ def test_a_run_meets_another_run_holding_the_warehouse(tmp_path):
          str(tmp_path / "wh.duckdb.lock"), "12"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    run = ["run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb")]
+    run = ["run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"),
+           "--reports", str(tmp_path / "reports")]  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "held"
         refused = liver_audit(*run)
