@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
@@ -36,6 +37,11 @@ ENTRYPOINT = "flows/fan_out.py:prepare_on_worker"
 MANIFEST, FAILURE = "manifest.json", "failure.json"
 # How often the run asks the server whether a worker has finished a file.
 POLL_SECONDS = 1.0
+# A worker preparing a file beats in the file's folder this often; the run gives up on a
+# file whose worker has not beaten for WORKER_TIMEOUT seconds (a machine that died leaves
+# its flow run RUNNING for ever, and the nightly run would wait for ever with it).
+HEARTBEAT, HEARTBEAT_SECONDS = "heartbeat", 10.0
+WORKER_TIMEOUT = float(os.environ.get("LIVER_AUDIT_WORKER_TIMEOUT", "300"))
 
 
 def worker_name() -> str:
@@ -60,7 +66,11 @@ def prepare_to_folder(
     folder.mkdir(parents=True)
     stages = Stages(path.name)
     try:
-        with no_row_values(f"preparing {path.name}"), scratch_warehouse(synonyms) as con:
+        with (
+            beating(folder / HEARTBEAT),
+            no_row_values(f"preparing {path.name}"),
+            scratch_warehouse(synonyms) as con,
+        ):
             prepared = prepare_file(con, path, kind, stages, file_id)
             save_prepared(con, prepared, folder, stages.records)
     except BaseException as error:
@@ -71,6 +81,32 @@ def prepare_to_folder(
         }
         (folder / FAILURE).write_text(json.dumps(failure))
         raise
+
+
+@contextmanager
+def beating(path: Path):
+    """While the block runs, write a new count to `path` every HEARTBEAT_SECONDS: the run
+    sees the worker is alive (a count, not a time: the machines' clocks may differ)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        count = 0
+        while True:
+            count += 1
+            try:
+                path.write_text(str(count))
+            except OSError:  # the share blinked, or the run already cleared the folder
+                pass
+            if stop.wait(HEARTBEAT_SECONDS):
+                return
+
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
@@ -160,7 +196,7 @@ def load_from_worker(
     write it there, in the file's turn; then delete the file's part of the work folder."""
     folder = file_folder(fanned_out.work_folder, run_id, delivery.file_id)
     with stages("wait"):
-        final_state = wait_for(fanned_out.flow_runs[delivery.file_id])
+        final_state = wait_for(fanned_out.flow_runs[delivery.file_id], folder, delivery.name)
     prepared = collect(con, folder, Path(delivery.path), final_state, stages)
     result = write_prepared(con, prepared, run_id, stages, delivery.sha256, turn)
     shutil.rmtree(folder, ignore_errors=True)
@@ -234,15 +270,44 @@ def dispatch(
     return flow_runs
 
 
-def wait_for(flow_run_id: str) -> str:
-    """Wait for a flow run to end; its final state's type (COMPLETED, FAILED, CRASHED...)."""
+class Liveness:
+    """Whether the worker preparing a file is alive: its heartbeat file has changed within
+    `timeout` seconds (by this machine's clock) since the worker started on it."""
+
+    def __init__(self, path: Path, timeout: float, clock=time.monotonic):
+        self.path, self.timeout, self.clock = path, timeout, clock
+        self.last_beat, self.changed_at = None, None
+
+    def alive(self) -> bool:
+        try:
+            beat = self.path.read_text()
+        except OSError:
+            beat = None
+        now = self.clock()
+        if self.changed_at is None or beat != self.last_beat:
+            self.last_beat, self.changed_at = beat, now
+        return now - self.changed_at <= self.timeout
+
+
+def wait_for(flow_run_id: str, folder: Path, file_name: str) -> str:
+    """Wait for a flow run to end; its final state's type (COMPLETED, FAILED, CRASHED...).
+    Waiting for a free worker has no limit; a worker that stops beating while it runs fails
+    the file (StageFailed), and the run with it."""
     from prefect.client.orchestration import get_client
 
+    liveness = None
     with get_client(sync_client=True) as client:
         while True:
             state = client.read_flow_run(flow_run_id).state
             if state is not None and state.is_final():
                 return state.type.value
+            if state is not None and state.is_running():
+                liveness = liveness or Liveness(folder / HEARTBEAT, WORKER_TIMEOUT)
+                if not liveness.alive():
+                    raise StageFailed(
+                        f"{file_name}: its worker stopped (no heartbeat for "
+                        f"{WORKER_TIMEOUT:.0f} s); the next run prepares it again"
+                    )
             time.sleep(POLL_SECONDS)
 
 

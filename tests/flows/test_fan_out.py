@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from bench.generate_extract import generate
@@ -58,9 +59,9 @@ def liver_audit(args: list[str], env: dict) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def workers_online(url: str) -> bool:
+def workers_online(url: str, names: list[str] = list(WORKERS)) -> bool:
     workers = api(f"{url}/work_pools/{POOL}/workers/filter", {}) or []
-    return sorted(w["name"] for w in workers if w["status"] == "ONLINE") == list(WORKERS)
+    return sorted(w["name"] for w in workers if w["status"] == "ONLINE") == names
 
 
 def read(warehouse: Path, query: str) -> list[tuple]:
@@ -145,3 +146,47 @@ def test_fan_out_needs_the_workers_server_and_a_work_folder(tmp_path):
     )
     assert no_server.returncode == 2
     assert "set PREFECT_API_URL" in no_server.stderr
+
+
+def test_a_worker_that_dies_mid_file_fails_the_run_instead_of_hanging(
+    prefect_env, prefect_server, tmp_path
+):
+    """A machine that dies leaves its flow run RUNNING for ever: the run notices the file's
+    heartbeat has stopped and fails in one line, leaving nothing in the work folder."""
+    url = prefect_env["PREFECT_API_URL"]
+    extract = tmp_path / "extract.csv"
+    generate(400_000, extract, "csv", seed=5)
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
+               "--type", "process", "--name", "worker-a", "--limit", "1"]  # fmt: skip
+    worker = start(command, prefect_env | {"PREFECT_WORKER_QUERY_SECONDS": "1"}, log)
+    work_folder = tmp_path / "work"
+    work_folder.mkdir()
+    run = None
+    try:
+        wait_for("the worker online", lambda: workers_online(url, ["worker-a"]), 90,
+                 prefect_server, (worker, log))  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "liver_audit.cli", "run", str(extract), "--warehouse",
+             str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"), "--work-pool", POOL,
+             "--work-folder", str(work_folder)],
+            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "5"},
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for("the worker to start on the file",
+                 lambda: list(work_folder.glob("*/file-*/heartbeat")), 120, (worker, log))  # fmt: skip
+        # the machine dies: the worker and the flow run it started, at once
+        for process in psutil.Process(worker.pid).children(recursive=True):
+            process.kill()
+        worker.kill()
+        _, stderr = run.communicate(timeout=120)
+    finally:
+        stop(worker)
+        if run and run.poll() is None:
+            run.kill()
+    assert run.returncode == 1
+    assert stderr.strip().splitlines()[-1] == (
+        "liver-audit: run failed: extract.csv: its worker stopped (no heartbeat for 5 s); "
+        "the next run prepares it again"
+    )
+    assert list(work_folder.iterdir()) == []

@@ -1,0 +1,51 @@
+"""A fanned-out run tells a worker that is still preparing a file from one that died: the
+worker's heartbeat file changes every few seconds while it works."""
+
+import time
+
+from liver_audit.fan_out import Liveness, beating
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_worker_is_alive_while_its_heartbeat_changes(tmp_path):
+    heartbeat, clock = tmp_path / "heartbeat", Clock()
+    liveness = Liveness(heartbeat, timeout=300, clock=clock)
+    heartbeat.write_text("1")
+    assert liveness.alive()
+    clock.now = 290
+    heartbeat.write_text("29")
+    assert liveness.alive()
+    clock.now = 580  # 290 s since the last change
+    assert liveness.alive()
+    clock.now = 591  # 301 s since the last change: the worker stopped
+    assert not liveness.alive()
+
+
+def test_a_worker_that_never_beats_is_given_the_timeout_from_when_the_run_looked(tmp_path):
+    clock = Clock()
+    liveness = Liveness(tmp_path / "heartbeat", timeout=300, clock=clock)
+    clock.now = 1000
+    assert liveness.alive()  # the first look starts the count
+    clock.now = 1300
+    assert liveness.alive()
+    clock.now = 1301
+    assert not liveness.alive()
+
+
+def test_beating_writes_a_new_count_until_the_block_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr("liver_audit.fan_out.HEARTBEAT_SECONDS", 0.05)
+    heartbeat = tmp_path / "heartbeat"
+    with beating(heartbeat):
+        time.sleep(0.3)
+        during = int(heartbeat.read_text())
+    after = int(heartbeat.read_text())
+    time.sleep(0.2)
+    assert during >= 3
+    assert int(heartbeat.read_text()) == after  # stopped with the block
