@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import psutil
-from generate_extract import generate
+from generate_extract import generate, monthly_extracts
 
 from bench import BENCH_DIR, REPO_DIR, SUBPROCESS_ENV, add_stages, measure, tree_rss
 
@@ -110,16 +110,8 @@ def main() -> None:
     year, theatre = workdir / "year.csv", workdir / "theatre.csv"
     print(f"generating {args.rows:,} rows in {args.months} monthly files in {workdir} ...")
     generate(args.rows, year, "csv", 1, theatre)
-    months = []
-    for number in range(args.months):
-        month = (number + 3) % 12 + 1  # April first: a financial year
-        path = workdir / f"month-{month:02d}.csv"
-        duckdb.execute(
-            f"copy (select * from read_csv('{year}', delim = '|', header = true, "
-            f"all_varchar = true) where month(EPIEND::date) = {month}) "
-            f"to '{path}' (format csv, delimiter '|', header)"
-        )
-        months.append(str(path))
+    # April first: a financial year
+    months = monthly_extracts(year, workdir, [(n + 3) % 12 + 1 for n in range(args.months)])
 
     url = f"http://127.0.0.1:{free_port()}/api"
     env = os.environ | SUBPROCESS_ENV | {"PREFECT_API_URL": url,

@@ -311,6 +311,20 @@ def generate(
     }
 
 
+def monthly_extracts(year: Path, folder: Path, months: list[int]) -> list[str]:
+    """A pipe-delimited extract split by month of episode end, one file per month, in order."""
+    paths = []
+    for month in months:
+        path = folder / f"month-{month:02d}.csv"
+        duckdb.execute(
+            f"copy (select * from read_csv({quote_path(year)}, delim = '|', header = true, "
+            f"all_varchar = true) where month(EPIEND::date) = {month}) "
+            f"to {quote_path(path)} (format csv, delimiter '|', header)"
+        )
+        paths.append(str(path))
+    return paths
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)

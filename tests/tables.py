@@ -47,22 +47,6 @@ def episode_extract(path: Path, rows: list[dict], delimiter: str = "|", position
     return path
 
 
-def monthly_extracts(year: Path, folder: Path, months: list[int]) -> list[str]:
-    """A pipe-delimited extract split by month of episode end, one file per month, in order."""
-    import duckdb
-
-    paths = []
-    for month in months:
-        path = folder / f"month-{month:02d}.csv"
-        duckdb.execute(
-            f"copy (select * from read_csv('{year}', delim = '|', header = true, "
-            f"all_varchar = true) where month(EPIEND::date) = {month}) "
-            f"to '{path}' (format csv, delimiter '|', header)"
-        )
-        paths.append(str(path))
-    return paths
-
-
 def theatre_file(path: Path, rows: list[dict]) -> Path:
     lines = ["EPIKEY,OPDATE,APPROACH"]
     lines += [f"{r['EPIKEY']},{r.get('OPDATE', '2025-05-02')},{r['APPROACH']}" for r in rows]

@@ -13,10 +13,10 @@ import duckdb
 import psutil
 import pytest
 
-from bench.generate_extract import generate
+from bench.generate_extract import generate, monthly_extracts
 from tests.conftest import REPO, SAMPLE
 from tests.processes import api, start, stop, wait_for
-from tests.tables import episode_extract, monthly_extracts
+from tests.tables import episode_extract
 
 POOL = "liver-audit-test"
 WORKERS = ("worker-a", "worker-b")

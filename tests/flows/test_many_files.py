@@ -4,9 +4,8 @@ time in delivery order, and the warehouse ends as after one combined file."""
 import duckdb
 import pytest
 
-from bench.generate_extract import generate
+from bench.generate_extract import generate, monthly_extracts
 from flows.audit import audit_run
-from tests.tables import monthly_extracts
 
 ROWS = 36_000
 # What the warehouse holds, without the ids of the files and runs that brought it.
