@@ -24,21 +24,24 @@ def free_port() -> int:
 
 
 def api(url: str, body: dict | None = None):
-    """GET url, or POST body to it as JSON; the decoded answer, or None for a 404. A busy
-    server answers 503 (its SQLite database locked by another writer): retried, as Prefect's
-    own client does (PREFECT_CLIENT_MAX_RETRIES)."""
+    """GET url, or POST body to it as JSON; the decoded answer, or None for a 404. A server
+    busy on 2 cores answers 503 (its SQLite database locked by another writer) or slowly:
+    both retried, as Prefect's own client does (PREFECT_CLIENT_MAX_RETRIES)."""
     data = None if body is None else json.dumps(body).encode()
     for attempt in range(6):
         request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return json.load(response)
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
             if error.code not in (429, 502, 503) or attempt == 5:
                 raise
-            time.sleep(2**attempt / 4)
+        except TimeoutError:
+            if attempt == 5:
+                raise
+        time.sleep(2**attempt / 4)
 
 
 def tail(log: Path) -> str:
