@@ -55,8 +55,6 @@ from liver_audit.warehouse import (
 )
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-
-
 # Files loaded side by side (see load_in_order).
 LOAD_WORKERS = int(os.environ.get("LIVER_AUDIT_LOAD_WORKERS", "2"))
 

@@ -134,11 +134,10 @@ def save_prepared(
     """The prepared file as Parquet in `folder`, the manifest last: its presence says the
     rest is complete."""
     raw = prepared.raw
-    tables = {"raw": raw.raw_table, "raw_malformed_lines": "raw_malformed_lines"}
-    tables |= {name: name for name in FILE_KINDS[raw.kind].staged}
-    for name, table in tables.items():
-        # in table order: a raw table's row order is its source_row
-        con.execute(f"copy {table} to '{folder / name}.parquet' (format parquet)")
+    # in table order: a raw table's row order is its source_row
+    con.execute(f"copy {raw.raw_table} to '{folder / 'raw'}.parquet' (format parquet)")
+    for table in connection_tables(raw.kind):
+        con.execute(f"copy {table} to '{folder / table}.parquet' (format parquet)")
     prepared.failures.write_parquet(folder / "failures.parquet")
     manifest = {
         "file_id": prepared.file_id,
@@ -154,6 +153,12 @@ def save_prepared(
     partial = folder / f"{MANIFEST}.partial"
     partial.write_text(json.dumps(manifest))
     partial.rename(folder / MANIFEST)
+
+
+def connection_tables(kind: str) -> list[str]:
+    """The temporary tables load.prepare_file leaves on its connection besides the raw table:
+    what a worker hands over and the run reads back."""
+    return ["raw_malformed_lines", *FILE_KINDS[kind].staged]
 
 
 def stage_records(records: list[StageRecord]) -> list[dict]:
@@ -333,20 +338,15 @@ def collect(
         manifest["raw_table"], manifest["rows_read"], manifest["malformed_lines"],
     )  # fmt: skip
     with stages("collect", rows=raw.rows_read):
-        parquet = {name: str(folder / f"{name}.parquet") for name in ("raw", "raw_malformed_lines")}
         con.execute(
             f"create or replace table {raw.raw_table} as from read_parquet($path)",
-            {"path": parquet["raw"]},
+            {"path": str(folder / "raw.parquet")},
         )
         try:
-            con.execute(
-                "create or replace temp table raw_malformed_lines as from read_parquet($path)",
-                {"path": parquet["raw_malformed_lines"]},
-            )
-            for name in FILE_KINDS[raw.kind].staged:
+            for table in connection_tables(raw.kind):
                 con.execute(
-                    f"create or replace temp table {name} as from read_parquet($path)",
-                    {"path": str(folder / f"{name}.parquet")},
+                    f"create or replace temp table {table} as from read_parquet($path)",
+                    {"path": str(folder / f"{table}.parquet")},
                 )
             failures = pl.read_parquet(folder / "failures.parquet")
         except BaseException:

@@ -93,8 +93,9 @@ def load_file(
     ledger. Reading, staging and validating write nothing shared (the raw table aside); the
     rows are then written in one transaction, once `turn` is entered: files prepared side by
     side take turns in delivery order. `sha256` and `file_id`: if the caller has them."""
-    stages = stages or Stages(Path(path).name)
-    prepared = prepare_file(con, Path(path), kind, stages, file_id, hash_it=sha256 is None)
+    path = Path(path)
+    stages = stages or Stages(path.name)
+    prepared = prepare_file(con, path, kind, stages, file_id, hash_it=sha256 is None)
     return write_prepared(con, prepared, run_id, stages, sha256, turn)
 
 
