@@ -1,12 +1,14 @@
-"""Reading input files as delivered: format detection, raw tables, fixed-name views.
+"""Reading input files as delivered: format detection, kept copies, raw and staging views.
 
-A raw table keeps the file exactly as delivered (every column, as text), so nothing is lost;
-the staging queries in sql/ read it through a view with fixed column names.
+The warehouse keeps a byte-for-byte copy of every file it loads, beside it, with a view of
+it as delivered (every column, as text), so nothing is lost; the staging queries in sql/
+read the file's columns through a view with fixed names.
 """
 
 import csv
 import hashlib
 import re
+import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +31,12 @@ class RawFile:
     kind: str  # episode_extract or theatre_records
     file_format: str  # pipe, comma, tab or parquet
     columns: list[str] = field(default_factory=list)
-    raw_table: str = ""
+    raw_table: str = ""  # the view of the kept file, raw_<kind>_<file id>
     rows_read: int = 0
     malformed_lines: int = 0
+    stage_input: str = ""  # a text file's columns that sql/ reads, until the file loads
+    kept: Path | None = None  # the copy the raw view reads
+    copying: Future | None = field(default=None, repr=False)  # the copy, while under way
 
 
 def detect_format(path: Path) -> str:
@@ -61,15 +66,21 @@ def detect_format(path: Path) -> str:
     return max(counts, key=counts.get)
 
 
-def header_columns(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
-    """The file's column names (upper case, trimmed), without reading its rows."""
+def header_columns(
+    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, upper: bool = True
+) -> list[str]:
+    """The file's column names (upper case and trimmed, or as written), without reading its
+    rows."""
     if file_format != "parquet":
-        return [column.strip().upper() for column in text_header(path, file_format)]
-    try:
-        relation = con.sql("select * from read_parquet($path)", params={"path": str(path)})
-        return [column.strip().upper() for column in relation.columns]
-    except duckdb.Error as error:
-        raise UnusableInput(f"{path}: cannot read as Parquet ({type(error).__name__})") from None
+        names = text_header(path, file_format)
+    else:
+        try:
+            names = con.sql("select * from read_parquet($path)", params={"path": str(path)}).columns
+        except duckdb.Error as error:
+            raise UnusableInput(
+                f"{path}: cannot read as Parquet ({type(error).__name__})"
+            ) from None
+    return [name.strip().upper() for name in names] if upper else list(names)
 
 
 def text_header(path: Path, file_format: str) -> list[str]:
@@ -154,50 +165,92 @@ def _delimiter(file_format: str) -> str:
 # Every column as text, named from the header we parsed: no sniffing, so a bad line deep in
 # the file cannot make DuckDB misjudge the whole file's dialect.
 READ_CSV = (
-    "select * from read_csv($path, header = true, auto_detect = false, columns = {columns}, "
-    "delim = $delim, quote = '\"', escape = '\"'{rejects})"
+    "read_csv({path}, header = true, auto_detect = false, columns = {columns}, "
+    "delim = {delim}, quote = '\"', escape = '\"'{options})"
 )
 # Lines that do not split into the header's columns go to raw_rejects, with line numbers.
 STORE_REJECTS = (
     ", store_rejects = true, rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans'"
 )
 
+# Delivered files are copied in one background thread: the kernel copies (sendfile) while
+# DuckDB stages the original, so keeping the file costs the run next to nothing.
+_COPYING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep")
+
+
+def keep_delivered(raw: RawFile, folder: Path | None) -> None:
+    """Start copying the file, byte for byte, into the warehouse's folder of delivered
+    files (`folder`); raw.kept names the copy. No folder (an in-memory warehouse): the raw
+    view reads the file where it is."""
+    if folder is None:
+        raw.kept = raw.path
+        return
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    suffix = ".parquet" if raw.file_format == "parquet" else ".txt"
+    raw.kept = folder / f"{raw.raw_table}{suffix}"
+    raw.copying = _COPYING.submit(_copy_private, raw.path, raw.kept)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy, readable by this user only: the copy holds patient data, whatever the
+    delivered file's own permissions."""
+    target.touch(mode=0o600)
+    shutil.copyfile(source, target)
+
 
 def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
-    """Read the file into raw.raw_table, as delivered. A text file is read strictly first;
-    only if a line does not split into the header's columns is it read again setting such
-    lines aside for quarantine (storing rejects costs about a fifth more on a clean file)."""
+    """Count the file's rows and set its malformed lines aside; make the view sql/ stages
+    from (raw_episodes or raw_theatre_records). A Parquet file is staged straight from the
+    file. A text file's columns that sql/ reads go into a table, raw.stage_input, once: a
+    text file is read strictly first; only if a line does not split into the header's
+    columns is it read again setting such lines aside for quarantine (storing rejects costs
+    about a fifth more on a clean file)."""
     con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
     con.execute(
         "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
     )
-    # rowid follows file order: DuckDB preserves insertion order (its default, which must
-    # stay on: the setting is the whole database's, and loads run side by side).
     try:
         if raw.file_format == "parquet":
-            _create_raw_table(con, raw, "select columns(*)::varchar from read_parquet($path)")
+            names = header_columns(con, raw.path, raw.file_format, upper=False)
+            raw.columns = [name.strip().upper() for name in names]
+            source = f"read_parquet({_literal(raw.path)}, file_row_number = true)"
+            selects = [
+                "file_row_number + 1 as source_row",
+                *_staged_columns(raw, names, "::varchar"),
+            ]
+            rows = con.execute(f"select count(*) from {source}").fetchall()[0][0]
+            con.execute(
+                f"create or replace temp view {_staging_view(raw)} as select {', '.join(selects)} from {source}"
+            )
         else:
             names = text_header(raw.path, raw.file_format)
-            columns = (
-                "{"
-                + ", ".join("'" + name.replace("'", "''") + "': 'VARCHAR'" for name in names)
-                + "}"
-            )
+            raw.columns = [name.strip().upper() for name in names]
+            raw.stage_input = f"stage_input_{raw.raw_table}"
+            stage_input = f"create or replace table {raw.stage_input} as select {', '.join(_staged_columns(raw, names))} from "
             try:
-                _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=""))
+                con.execute(stage_input + _read_csv(raw.path, raw.file_format, names))
             except duckdb.InvalidInputException:
-                _create_raw_table(con, raw, READ_CSV.format(columns=columns, rejects=STORE_REJECTS))
+                con.execute(
+                    stage_input + _read_csv(raw.path, raw.file_format, names, STORE_REJECTS)
+                )
                 # DuckDB may record several errors for one line: one quarantine row each line.
                 con.execute(
                     "insert into raw_malformed_lines "
                     "select line - 1, string_agg(distinct error_type::varchar, '; ') "
                     "from raw_rejects group by line"
                 )
-                try:
-                    _check_every_line_accounted_for(con, raw)
-                except UnusableInput:
-                    con.execute(f"drop table if exists {raw.raw_table}")
-                    raise
+                _check_every_line_accounted_for(con, raw)
+            rows = con.execute(f"select count(*) from {raw.stage_input}").fetchall()[0][0]
+            raw.malformed_lines = con.execute(
+                "select count(*) from raw_malformed_lines"
+            ).fetchall()[0][0]
+            # rowid follows file order: the table was committed on its own, and DuckDB
+            # preserves insertion order (its default, which must stay on: the setting is the
+            # whole database's, and loads run side by side).
+            con.execute(
+                f"create or replace temp view {_staging_view(raw)} as "
+                f"select {_source_row(raw)} as source_row, * from {raw.stage_input}"
+            )
     except (duckdb.OutOfMemoryException, duckdb.IOException):
         raise  # the machine's trouble, not the file's: a failed run, not a refused file
     except duckdb.Error as error:
@@ -208,10 +261,77 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             f"{raw.path}: {where} cannot be read as {raw.file_format}-delimited text "
             f"({type(error).__name__})"
         ) from None
-    raw.columns = [c.strip().upper() for c in con.table(raw.raw_table).columns]
-    raw.malformed_lines = con.execute("select count(*) from raw_malformed_lines").fetchall()[0][0]
-    rows = con.execute(f"select count(*) from {raw.raw_table}").fetchall()[0][0]
     raw.rows_read = rows + raw.malformed_lines
+
+
+def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """raw.raw_table: a view of the kept file as delivered, every column as text (the lines
+    that split into the header's columns, for a text file). In the warehouse, for analysts."""
+    if raw.file_format == "parquet":
+        select = f"select columns(*)::varchar from read_parquet({_literal(raw.kept)})"
+    else:
+        names = text_header(raw.kept, raw.file_format)
+        select = "select * from " + _read_csv(
+            raw.kept, raw.file_format, names, ", ignore_errors = true"
+        )
+    con.execute(f"create or replace view {raw.raw_table} as {select}")
+
+
+def discard(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """Undo what reading left behind, for a file that did not load: its staging input and
+    its kept copy (never the delivered file itself)."""
+    if raw.stage_input:
+        con.execute(f"drop table if exists {raw.stage_input}")
+    if raw.copying is not None:
+        raw.copying.cancel() or raw.copying.exception()  # wait for a copy under way
+        raw.kept.unlink(missing_ok=True)
+
+
+def drop_stage_input(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    if raw.stage_input:
+        con.execute(f"drop table if exists {raw.stage_input}")
+
+
+def _staging_view(raw: RawFile) -> str:
+    return "raw_theatre_records" if raw.kind == "theatre_records" else "raw_episodes"
+
+
+def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]:
+    """The columns sql/ reads under fixed names (a column the file lacks is null)."""
+    actual = {name.strip().upper(): name for name in names}
+
+    def column(name: str | None, alias: str) -> str:
+        if name is None:
+            return f"null::varchar as {alias}"
+        quoted = actual[name].replace('"', '""')
+        return f'"{quoted}"{cast} as {alias}'
+
+    if raw.kind == "theatre_records":
+        return [column(name, name.lower()) for name in THEATRE_COLUMNS]
+    procedures = procedure_columns(raw.columns)
+    dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
+    diagnosis = "DIAG_4_01" if "DIAG_4_01" in actual else None
+    selects = [column(name, name.lower()) for name in EPISODE_COLUMNS]
+    selects.append(column(diagnosis, "diag_4_01"))
+    for position in range(1, MAX_POSITIONS + 1):
+        selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
+        selects.append(column(dates.get(position), f"opdate_{position:02d}"))
+    return selects
+
+
+def _read_csv(path: Path, file_format: str, names: list[str], options: str = "") -> str:
+    columns = "{" + ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in names) + "}"
+    return READ_CSV.format(
+        path=_literal(path),
+        columns=columns,
+        delim=_literal(_delimiter(file_format)),
+        options=options,
+    )
+
+
+def _literal(value: str | Path) -> str:
+    """A SQL string literal (a view cannot take parameters)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _check_every_line_accounted_for(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
@@ -225,7 +345,7 @@ def _check_every_line_accounted_for(con: duckdb.DuckDBPyConnection, raw: RawFile
         {"path": str(raw.path)},
     ).fetchall()[0][0]
     accounted = con.execute(
-        f"select (select count(*) from {raw.raw_table}) "
+        f"select (select count(*) from {raw.stage_input}) "
         "+ (select count(*) from raw_malformed_lines)"
     ).fetchall()[0][0]
     if lines > accounted:
@@ -236,15 +356,8 @@ def _check_every_line_accounted_for(con: duckdb.DuckDBPyConnection, raw: RawFile
         )
 
 
-def _create_raw_table(con: duckdb.DuckDBPyConnection, raw: RawFile, select: str) -> None:
-    params = {"path": str(raw.path)}
-    if raw.file_format != "parquet":
-        params["delim"] = _delimiter(raw.file_format)
-    con.execute(f"create or replace table {raw.raw_table} as {select}", params)
-
-
 def _source_row(raw: RawFile) -> str:
-    """SQL for the 1-based data row of a raw table row. Rows are stored in file order
+    """SQL for the 1-based data row of a stage_input row. Rows are stored in file order
     (DuckDB preserves insertion order), so it is rowid + 1, shifted past any malformed
     lines that were set aside before it."""
     if not raw.malformed_lines:
@@ -253,32 +366,4 @@ def _source_row(raw: RawFile) -> str:
         "rowid + 1 + (select count(*) from (select source_row, row_number() over "
         "(order by source_row) as nth from raw_malformed_lines) as skipped "
         "where skipped.source_row - skipped.nth < rowid + 1)"
-    )
-
-
-def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
-    """raw_episodes or raw_theatre_records: the raw table under the fixed names sql/ reads."""
-    actual = {c.strip().upper(): c for c in con.table(raw.raw_table).columns}
-
-    def column(name: str | None, alias: str) -> str:
-        if name is None:
-            return f"null::varchar as {alias}"
-        return f'"{actual[name]}" as {alias}'
-
-    selects = [f"{_source_row(raw)} as source_row"]
-    if raw.kind == "theatre_records":
-        selects += [column(name, name.lower()) for name in THEATRE_COLUMNS]
-        view = "raw_theatre_records"
-    else:
-        procedures = procedure_columns(raw.columns)
-        dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
-        diagnosis = "DIAG_4_01" if "DIAG_4_01" in actual else None
-        selects += [column(name, name.lower()) for name in EPISODE_COLUMNS]
-        selects.append(column(diagnosis, "diag_4_01"))
-        for position in range(1, MAX_POSITIONS + 1):
-            selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
-            selects.append(column(dates.get(position), f"opdate_{position:02d}"))
-        view = "raw_episodes"
-    con.execute(
-        f"create or replace temp view {view} as select {', '.join(selects)} from {raw.raw_table}"
     )

@@ -3,10 +3,10 @@ machine takes it; the run then loads the prepared file into the warehouse in del
 
 The one-machine path reads, stages and validates in the warehouse itself (load.prepare_file).
 Here a worker does the same in a scratch DuckDB of its own and hands the result over as
-Parquet in a folder the run and every worker share (`work_folder`): the raw table as
-delivered, the staged tables, the malformed lines and the failed checks, then a manifest
-(counts, stage timings, which worker), written last. The run reads them back into the
-warehouse (`collect`) and writes them exactly as if it had prepared the file itself, so the
+Parquet in a folder the run and every worker share (`work_folder`): the staged tables, the
+malformed lines and the failed checks, then a manifest (counts, stage timings, which
+worker), written last. The run keeps its own copy of the delivered file, reads the rest
+back (`collect`) and writes them exactly as if it had prepared the file itself, so the
 warehouse, the quarantine and the audit files are the same either way.
 """
 
@@ -27,10 +27,10 @@ import polars as pl
 
 from liver_audit import ROOT
 from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_row_values
-from liver_audit.extracts import RawFile
+from liver_audit.extracts import RawFile, discard, keep_delivered
 from liver_audit.load import FILE_KINDS, FileResult, PreparedFile, prepare_file, write_prepared
 from liver_audit.progress import StageRecord, Stages
-from liver_audit.warehouse import connect
+from liver_audit.warehouse import connect, delivered_folder
 
 PREPARE_FLOW = "liver-audit-prepare"
 ENTRYPOINT = "flows/fan_out.py:prepare_on_worker"
@@ -71,7 +71,7 @@ def prepare_to_folder(
             no_row_values(f"preparing {path.name}"),
             scratch_warehouse(synonyms) as con,
         ):
-            prepared = prepare_file(con, path, kind, stages, file_id)
+            prepared = prepare_file(con, path, kind, stages, file_id, keep=False)
             save_prepared(con, prepared, folder, stages.records)
     except BaseException as error:
         failure = {
@@ -134,8 +134,6 @@ def save_prepared(
     """The prepared file as Parquet in `folder`, the manifest last: its presence says the
     rest is complete."""
     raw = prepared.raw
-    # in table order: a raw table's row order is its source_row
-    con.execute(f"copy {raw.raw_table} to '{folder / 'raw'}.parquet' (format parquet)")
     for table in connection_tables(raw.kind):
         con.execute(f"copy {table} to '{folder / table}.parquet' (format parquet)")
     prepared.failures.write_parquet(folder / "failures.parquet")
@@ -156,8 +154,8 @@ def save_prepared(
 
 
 def connection_tables(kind: str) -> list[str]:
-    """The temporary tables load.prepare_file leaves on its connection besides the raw table:
-    what a worker hands over and the run reads back."""
+    """The temporary tables load.prepare_file leaves on its connection: what a worker hands
+    over and the run reads back."""
     return ["raw_malformed_lines", *FILE_KINDS[kind].staged]
 
 
@@ -319,8 +317,8 @@ def wait_for(flow_run_id: str, folder: Path, file_name: str) -> str:
 def collect(
     con: duckdb.DuckDBPyConnection, folder: Path, path: Path, final_state: str, stages: Stages
 ) -> PreparedFile:
-    """A file a worker prepared, read into the warehouse: its raw table (committed, in file
-    order) and this connection's staged tables, as load.prepare_file leaves them. The
+    """A file a worker prepared, read into the warehouse: this connection's staged tables,
+    as load.prepare_file leaves them, and a copy of the delivered file kept. The
     worker's own stages (read, stage, validate) join this run's records."""
     if (folder / FAILURE).exists():
         failure = json.loads((folder / FAILURE).read_text())
@@ -338,10 +336,7 @@ def collect(
         manifest["raw_table"], manifest["rows_read"], manifest["malformed_lines"],
     )  # fmt: skip
     with stages("collect", rows=raw.rows_read):
-        con.execute(
-            f"create or replace table {raw.raw_table} as from read_parquet($path)",
-            {"path": str(folder / "raw.parquet")},
-        )
+        keep_delivered(raw, delivered_folder(con))  # the run's own copy, as on one machine
         try:
             for table in connection_tables(raw.kind):
                 con.execute(
@@ -350,7 +345,7 @@ def collect(
                 )
             failures = pl.read_parquet(folder / "failures.parquet")
         except BaseException:
-            con.execute(f"drop table if exists {raw.raw_table}")
+            discard(con, raw)
             raise
     return PreparedFile(raw, manifest["file_id"], failures)
 

@@ -17,7 +17,10 @@ from liver_audit.extracts import (
     check_columns,
     create_raw_view,
     detect_format,
+    discard,
+    drop_stage_input,
     header_columns,
+    keep_delivered,
     numbered_columns,
     procedure_columns,
     read_raw,
@@ -25,7 +28,7 @@ from liver_audit.extracts import (
 )
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
-from liver_audit.warehouse import sql, utc_now
+from liver_audit.warehouse import delivered_folder, sql, utc_now
 from schemas import StagedEpisode, StagedProcedure, StagedTheatreRecord
 
 # Staged column -> the source field a user knows it by (quarantine.csv's `field`).
@@ -106,9 +109,10 @@ def prepare_file(
     stages: Stages,
     file_id: int | None = None,
     hash_it: bool = False,
+    keep: bool = True,
 ) -> PreparedFile:
-    """Read the file into its raw table (committed), stage it and validate the staged rows.
-    On failure the raw table is dropped again."""
+    """Read the file (keeping a copy beside the warehouse, unless `keep` is false), stage it
+    and validate the staged rows. On failure nothing read is left behind."""
     file_kind = FILE_KINDS[kind]
     with stages("read") as read:
         file_format = inspect_file(con, path, kind)
@@ -116,12 +120,15 @@ def prepare_file(
         if file_id is None:
             file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
         raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
-        # The raw table is committed on its own first: rowid numbers a committed table's rows
-        # in file order, which gives each row its source_row (not so inside a transaction).
-        read_raw(con, raw)
+        if keep:
+            keep_delivered(raw, delivered_folder(con))
+        try:
+            read_raw(con, raw)
+        except BaseException:
+            discard(con, raw)
+            raise
         read.rows = raw.rows_read
     try:
-        create_raw_view(con, raw)
         with stages("stage") as staging:
             for name in file_kind.staged:  # temporary tables: this connection's own
                 con.execute(f"create or replace temp table {name} as {sql(name)}")
@@ -131,8 +138,9 @@ def prepare_file(
                 [failed_checks(con, name, schema) for name, schema in file_kind.contracts.items()]
             )
     except BaseException:
-        con.execute(f"drop table if exists {raw.raw_table}")
+        discard(con, raw)
         raise
+    drop_stage_input(con, raw)  # staged now: the kept copy holds every column
     return PreparedFile(raw, file_id, failures, digest)
 
 
@@ -159,6 +167,9 @@ def write_prepared(
             rows_quarantined = _count(con, "quarantined_rows")
             rows_unchanged = _count(con, "unchanged_rows")
             digest = sha256 or prepared.digest.result()
+            if raw.copying is not None:
+                raw.copying.result()  # the kept copy is complete before the load commits
+            create_raw_view(con, raw)
             result = FileResult(
                 file_id, raw.kind, path.name, raw.file_format, digest,
                 raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines, rows_unchanged,
@@ -183,7 +194,7 @@ def write_prepared(
     except BaseException:
         if writing:
             con.rollback()
-        con.execute(f"drop table if exists {raw.raw_table}")
+        discard(con, raw)
         raise
     return result
 

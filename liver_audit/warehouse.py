@@ -4,6 +4,7 @@ import fcntl
 import itertools
 import json
 import os
+import re
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -77,10 +78,42 @@ def connect(
             con.execute(
                 f"comment on view audit.{view.stem} is '{comment.replace(chr(39), chr(39) * 2)}'"
             )
+        repoint_raw_views(con)
         if key:
             _SET_UP.add(key)
     con.execute(sql("macros"))  # temporary: per connection
     return con
+
+
+def delivered_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """Where the warehouse keeps a copy of each file it loaded: <warehouse>.delivered/
+    beside its file. None for an in-memory warehouse."""
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()[0]
+    return Path(path).resolve().with_suffix(".delivered") if path else None
+
+
+def repoint_raw_views(con: duckdb.DuckDBPyConnection) -> None:
+    """A raw view names its kept file by absolute path: after the warehouse and its folder
+    of delivered files were moved together, point the views at the folder's new place."""
+    folder = delivered_folder(con)
+    views = con.execute(
+        "select view_name, sql from duckdb_views() "
+        "where starts_with(view_name, 'raw_') and not temporary and not internal"
+    ).fetchall()
+    for view, text in views:
+        kept = re.search(r"read_(?:csv|parquet)\('((?:[^']|'')*)'", text)
+        if folder is None or kept is None:
+            continue
+        old = kept.group(1).replace("''", "'")
+        if Path(old).parent != folder:
+            new = str(folder / Path(old).name).replace("'", "''")
+            con.execute(
+                text.replace(kept.group(1), new, 1).replace(
+                    "CREATE VIEW", "CREATE OR REPLACE VIEW", 1
+                )
+            )
 
 
 def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
@@ -226,22 +259,33 @@ def run_lock(path: str | Path, wait_seconds: float = 0):
 
 def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
     """Under the run lock no other run is alive: a run still marked running was killed.
-    Mark it failed, and drop raw tables no committed load refers to (a load's transaction
-    rolled back with it). Returns the runs marked."""
+    Mark it failed, and remove what only an unfinished load refers to (its transaction
+    rolled back with it): raw views and tables, staging inputs, kept copies. Returns the
+    runs marked."""
     interrupted = con.execute(
         "update runs set status = 'failed', "
         "error = 'interrupted: the process ended before the run finished' "
         "where status = 'running' returning run_id"
     ).fetchall()
+    loaded = {table for (table,) in con.execute("select raw_table from input_files").fetchall()}
     orphans = con.execute(
         """
-        select table_name from duckdb_tables()
-        where starts_with(table_name, 'raw_') and not temporary
-            and table_name not in (select raw_table from input_files)
+        select 'table', table_name from duckdb_tables()
+        where (starts_with(table_name, 'raw_') or starts_with(table_name, 'stage_input_'))
+            and not temporary
+        union all
+        select 'view', view_name from duckdb_views()
+        where starts_with(view_name, 'raw_') and not temporary and not internal
         """
     ).fetchall()
-    for (table,) in orphans:
-        con.execute(f'drop table "{table}"')
+    for kind, name in orphans:
+        if name not in loaded:
+            con.execute(f'drop {kind} "{name}"')
+    folder = delivered_folder(con)
+    if folder is not None and folder.is_dir():
+        for kept in folder.iterdir():
+            if kept.name.split(".")[0] not in loaded:
+                kept.unlink()
     return len(interrupted)
 
 

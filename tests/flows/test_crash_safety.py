@@ -187,15 +187,23 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params).fetchall()
 
 
-def raw_tables(warehouse: Path) -> list[str]:
+def raw_views(warehouse: Path) -> list[str]:
+    """The views of kept files, and any raw or staging-input table (there should be none)."""
     return [
         name
         for (name,) in query(
             warehouse,
-            "select table_name from duckdb_tables() "
-            "where starts_with(table_name, 'raw_') and not temporary order by 1",
+            "select view_name from duckdb_views() where starts_with(view_name, 'raw_') "
+            "union all select table_name from duckdb_tables() "
+            "where starts_with(table_name, 'raw_') or starts_with(table_name, 'stage_input_') "
+            "order by 1",
         )
     ]
+
+
+def kept_files(warehouse: Path) -> list[str]:
+    folder = warehouse.with_suffix(".delivered")
+    return sorted(kept.name for kept in folder.iterdir()) if folder.exists() else []
 
 
 @pytest.fixture(scope="module", params=["while inserting", "at the commit"])
@@ -217,7 +225,8 @@ def killed_then_rerun(request, inputs, tmp_path_factory):
         "input_files": query(warehouse, "select file_name from input_files"),
         "ledger": query(warehouse, "select file_name, action from ledger"),
         "rows": {t: query(warehouse, f"select count(*) from {t}")[0][0] for t in DATA_TABLES},
-        "raw tables": raw_tables(warehouse),
+        "raw views": raw_views(warehouse),
+        "kept files": kept_files(warehouse),
     }
     out = run_to_completion(audit_command(inputs, warehouse))
     return SimpleNamespace(
@@ -253,16 +262,17 @@ def test_the_killed_load_left_nothing_half_loaded(killed_then_rerun):
     assert after_kill["runs"] == [("running", None)]  # the run never finished
     assert after_kill["input_files"] == [] and after_kill["ledger"] == []
     assert after_kill["rows"] == dict.fromkeys(DATA_TABLES, 0)
-    # only the files as read, each committed on its own before its load's transaction (the
-    # theatre file may have been read alongside the extract)
-    assert after_kill["raw tables"] in (
-        ["raw_episode_extract_1"],
-        ["raw_episode_extract_1", "raw_theatre_records_2"],
+    # only the copies of the files as read, kept before their load's transaction (the
+    # theatre file may have been read alongside the extract); their views came with the load
+    assert after_kill["raw views"] == []
+    assert after_kill["kept files"] in (
+        ["raw_episode_extract_1.txt"],
+        ["raw_episode_extract_1.txt", "raw_theatre_records_2.txt"],
     )
 
 
 def check_consistent(warehouse: Path, inputs) -> None:
-    """No run left running; every raw table, ledger entry and row belongs to a loaded file,
+    """No run left running; every raw view, kept file, ledger entry and row belongs to a loaded file,
     and each loaded file is there whole."""
     assert query(warehouse, "select count(*) from runs where status = 'running'") == [(0,)]
     files = query(warehouse, "select file_id, file_name, sha256 from input_files order by all")
@@ -274,9 +284,9 @@ def check_consistent(warehouse: Path, inputs) -> None:
     assert [name for _, name, _ in files] == [inputs.extract.name, inputs.theatre.name]
     for (_, _, sha256), path in zip(files, [inputs.extract, inputs.theatre]):
         assert sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert raw_tables(warehouse) == sorted(
-        table for (table,) in query(warehouse, "select raw_table from input_files")
-    )
+    loaded = sorted(table for (table,) in query(warehouse, "select raw_table from input_files"))
+    assert raw_views(warehouse) == loaded
+    assert kept_files(warehouse) == [f"{table}.txt" for table in loaded]
     for table in ["episodes", "procedures", "theatre_records", "quarantine"]:
         orphans = f"select count(*) from {table} anti join input_files using (file_id)"
         assert query(warehouse, orphans) == [(0,)], table

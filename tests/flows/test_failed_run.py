@@ -43,9 +43,14 @@ def test_a_file_found_unusable_is_refused_and_the_rest_loads(prefect_harness, tm
     ]
     # nothing of the refused file is left; the other file loaded whole and was audited
     assert read(warehouse, "select file_name from input_files") == [("episodes.csv",)]
+    assert read(warehouse, "select view_name from duckdb_views() where view_name like 'raw_%'") == [
+        ("raw_episode_extract_2",)
+    ]  # broken.txt was file 1
     assert read(
-        warehouse, "select count(*) from duckdb_tables() where table_name like 'raw_%'"
-    ) == [(1,)]
+        warehouse, "select count(*) from duckdb_tables() where table_name like 'stage_input_%'"
+    ) == [(0,)]
+    kept = sorted(path.name for path in (tmp_path / "warehouse.delivered").iterdir())
+    assert kept == ["raw_episode_extract_2.txt"]
     assert (tmp_path / "audit" / "report.html").is_file()
 
 

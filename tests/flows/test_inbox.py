@@ -4,6 +4,7 @@ newer delivery replaces only the episodes it changes (the others keep their asse
 
 import os
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,9 +22,12 @@ DATA_TABLES = ["episodes", "procedures", "theatre_records", "quarantine", "asses
 def snapshot(warehouse) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = {t: con.sql(f"select * from {t} order by all").fetchall() for t in DATA_TABLES}
-        tables["raw tables"] = con.sql(
-            "select table_name from duckdb_tables() where table_name like 'raw_%' order by 1"
+        tables["raw views"] = con.sql(
+            "select view_name from duckdb_views() where view_name like 'raw_%' order by 1"
         ).fetchall()
+        tables["kept files"] = sorted(
+            p.name for p in Path(warehouse).with_suffix(".delivered").iterdir()
+        )
         return tables
 
 

@@ -281,7 +281,11 @@ def test_an_unclosed_quote_that_swallows_later_lines_refuses_the_file(fresh_db, 
         load(fresh_db, episode_extract(tmp_path / "extract.txt", rows))
     # nothing half-loaded is left behind
     assert fresh_db.sql(
-        "select count(*) from duckdb_tables() where table_name like 'raw_episode_extract_%'"
+        "select count(*) from duckdb_tables() where not temporary "
+        "and (table_name like 'stage_input_%' or table_name like 'raw_%')"
+    ).fetchall() == [(0,)]
+    assert fresh_db.sql(
+        "select count(*) from duckdb_views() where view_name like 'raw_%'"
     ).fetchall() == [(0,)]
 
 

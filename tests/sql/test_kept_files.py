@@ -1,0 +1,63 @@
+"""The warehouse keeps a copy of every file it loads, beside it, and shows it as delivered."""
+
+import shutil
+import stat
+
+from liver_audit.warehouse import connect
+from tests.tables import episode_extract, load
+
+ROWS = [
+    {"EPIKEY": "000000000001", "codes": "J023 Y752"},
+    {"EPIKEY": "000000000002", "codes": "J024"},
+    {"EPIKEY": "000000000003", "codes": "J024 Y754"},
+]
+
+
+def extract_with_a_malformed_line(path):
+    episode_extract(path, ROWS)
+    lines = path.read_text().splitlines()
+    lines[2] += "|extra|fields"  # data row 2
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_loaded_file_is_kept_byte_for_byte_for_its_owner_only(tmp_path):
+    extract = extract_with_a_malformed_line(tmp_path / "extract.txt")
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        load(con, extract)
+        (raw_view,) = con.execute("select raw_table from input_files").fetchone()
+    kept = tmp_path / "warehouse.delivered" / f"{raw_view}.txt"
+    assert kept.read_bytes() == extract.read_bytes()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+
+
+def test_the_raw_view_shows_the_rows_that_split_every_column_as_text(tmp_path):
+    extract = extract_with_a_malformed_line(tmp_path / "extract.txt")
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        result = load(con, extract)
+        rows = con.sql('select "EPIKEY", "OPERTN_4_02" from raw_episode_extract_1').fetchall()
+        types = {
+            column_type
+            for _, column_type, *_ in con.sql("describe raw_episode_extract_1").fetchall()
+        }
+        staged = con.sql(
+            "select count(*) from duckdb_tables() where table_name like 'stage_input_%'"
+        )
+        assert staged.fetchall() == [(0,)]  # the staging input goes once the file has loaded
+    assert (result.rows_read, result.malformed_lines) == (3, 1)
+    assert rows == [("000000000001", "Y752"), ("000000000003", "Y754")]
+    assert types == {"VARCHAR"}
+
+
+def test_a_warehouse_moved_with_its_folder_finds_its_kept_files(tmp_path):
+    extract = extract_with_a_malformed_line(tmp_path / "extract.txt")
+    (tmp_path / "before").mkdir()
+    with connect(tmp_path / "before" / "warehouse.duckdb") as con:
+        load(con, extract)
+    (tmp_path / "after").mkdir()
+    for name in ["warehouse.duckdb", "warehouse.delivered"]:
+        shutil.move(tmp_path / "before" / name, tmp_path / "after" / name)
+    shutil.rmtree(tmp_path / "before")
+    with connect(tmp_path / "after" / "warehouse.duckdb") as con:
+        assert con.sql("select count(*) from raw_episode_extract_1").fetchall() == [(2,)]
