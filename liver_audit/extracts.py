@@ -220,13 +220,17 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             ]
             rows = con.execute(f"select count(*) from {source}").fetchall()[0][0]
             con.execute(
-                f"create or replace temp view {_staging_view(raw)} as select {', '.join(selects)} from {source}"
+                f"create or replace temp view {_staging_view(raw)} as "
+                f"select {', '.join(selects)} from {source}"
             )
         else:
             names = text_header(raw.path, raw.file_format)
             raw.columns = [name.strip().upper() for name in names]
             raw.stage_input = f"stage_input_{raw.raw_table}"
-            stage_input = f"create or replace table {raw.stage_input} as select {', '.join(_staged_columns(raw, names))} from "
+            stage_input = (
+                f"create or replace table {raw.stage_input} as "
+                f"select {', '.join(_staged_columns(raw, names))} from "
+            )
             try:
                 con.execute(stage_input + _read_csv(raw.path, raw.file_format, names))
             except duckdb.InvalidInputException:
@@ -280,10 +284,10 @@ def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
 def discard(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Undo what reading left behind, for a file that did not load: its staging input and
     its kept copy (never the delivered file itself)."""
-    if raw.stage_input:
-        con.execute(f"drop table if exists {raw.stage_input}")
+    drop_stage_input(con, raw)
     if raw.copying is not None:
-        raw.copying.cancel() or raw.copying.exception()  # wait for a copy under way
+        if not raw.copying.cancel():
+            raw.copying.exception()  # wait for the copy under way to end
         raw.kept.unlink(missing_ok=True)
 
 

@@ -73,8 +73,9 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
 
 @dataclass
 class PreparedFile:
-    """A file read, staged and validated on a connection, ready to write: its raw table, the
-    staged temporary tables and raw_malformed_lines on that connection, its failed checks."""
+    """A file read, staged and validated on a connection, ready to write: its kept copy (or
+    the copy under way), the staged temporary tables and raw_malformed_lines on that
+    connection, its failed checks."""
 
     raw: RawFile
     file_id: int
@@ -93,9 +94,9 @@ def load_file(
     file_id: int | None = None,
 ) -> FileResult:
     """Load one episode extract or theatre file into the warehouse and enter it in the
-    ledger. Reading, staging and validating write nothing shared (the raw table aside); the
-    rows are then written in one transaction, once `turn` is entered: files prepared side by
-    side take turns in delivery order. `sha256` and `file_id`: if the caller has them."""
+    ledger. Reading, staging and validating write nothing shared (the kept copy and a text
+    file's staging input aside); the rows are then written in one transaction, once `turn`
+    is entered: files prepared side by side take turns in delivery order. `sha256` and `file_id`: if the caller has them."""
     path = Path(path)
     stages = stages or Stages(path.name)
     prepared = prepare_file(con, path, kind, stages, file_id, hash_it=sha256 is None)
@@ -153,7 +154,7 @@ def write_prepared(
     turn: AbstractContextManager | None = None,
 ) -> FileResult:
     """Quarantine the failed rows and load the rest, in one transaction entered in the
-    ledger, once `turn` is entered. On failure nothing is written and the raw table dropped."""
+    ledger, once `turn` is entered. On failure nothing is written and the kept copy deleted."""
     raw, file_id, path = prepared.raw, prepared.file_id, prepared.raw.path
     file_kind = FILE_KINDS[raw.kind]
     writing = False

@@ -43,8 +43,8 @@ def connect(
         raise
     limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
     con.execute(f"set memory_limit = '{limit}'")
-    # A raw table's rowid numbers its rows in file order (source_row): DuckDB's default, for
-    # the whole database, so never switched off while loads may run side by side.
+    # A staging input's rowid numbers its rows in file order (source_row): DuckDB's default,
+    # for the whole database, so never switched off while loads may run side by side.
     con.execute("set preserve_insertion_order = true")
     if str(path) != ":memory:":
         temp = str(Path(path).with_suffix(".tmp"))
@@ -98,22 +98,19 @@ def repoint_raw_views(con: duckdb.DuckDBPyConnection) -> None:
     """A raw view names its kept file by absolute path: after the warehouse and its folder
     of delivered files were moved together, point the views at the folder's new place."""
     folder = delivered_folder(con)
+    if folder is None:
+        return
     views = con.execute(
-        "select view_name, sql from duckdb_views() "
+        "select sql from duckdb_views() "
         "where starts_with(view_name, 'raw_') and not temporary and not internal"
     ).fetchall()
-    for view, text in views:
+    for (text,) in views:
         kept = re.search(r"read_(?:csv|parquet)\('((?:[^']|'')*)'", text)
-        if folder is None or kept is None:
-            continue
-        old = kept.group(1).replace("''", "'")
-        if Path(old).parent != folder:
-            new = str(folder / Path(old).name).replace("'", "''")
-            con.execute(
-                text.replace(kept.group(1), new, 1).replace(
-                    "CREATE VIEW", "CREATE OR REPLACE VIEW", 1
-                )
-            )
+        old = Path(kept.group(1).replace("''", "'"))
+        if old.parent != folder:
+            new = str(folder / old.name).replace("'", "''")
+            text = text.replace(kept.group(1), new, 1)
+            con.execute(text.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
 
 
 def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
