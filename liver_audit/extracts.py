@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from liver_audit.errors import UnusableInput
+from liver_audit.warehouse import sql_literal
 
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
 EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
@@ -213,7 +214,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         if raw.file_format == "parquet":
             names = header_columns(con, raw.path, raw.file_format, upper=False)
             raw.columns = [name.strip().upper() for name in names]
-            source = f"read_parquet({_literal(raw.path)}, file_row_number = true)"
+            source = f"read_parquet({sql_literal(raw.path)}, file_row_number = true)"
             selects = [
                 "file_row_number + 1 as source_row",
                 *_staged_columns(raw, names, "::varchar"),
@@ -272,7 +273,7 @@ def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """raw.raw_table: a view of the kept file as delivered, every column as text (the lines
     that split into the header's columns, for a text file). In the warehouse, for analysts."""
     if raw.file_format == "parquet":
-        select = f"select columns(*)::varchar from read_parquet({_literal(raw.kept)})"
+        select = f"select columns(*)::varchar from read_parquet({sql_literal(raw.kept)})"
     else:
         names = text_header(raw.kept, raw.file_format)
         select = "select * from " + _read_csv(
@@ -324,18 +325,13 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
 
 
 def _read_csv(path: Path, file_format: str, names: list[str], options: str = "") -> str:
-    columns = "{" + ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in names) + "}"
+    columns = "{" + ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in names) + "}"
     return READ_CSV.format(
-        path=_literal(path),
+        path=sql_literal(path),
         columns=columns,
-        delim=_literal(_delimiter(file_format)),
+        delim=sql_literal(_delimiter(file_format)),
         options=options,
     )
-
-
-def _literal(value: str | Path) -> str:
-    """A SQL string literal (a view cannot take parameters)."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _check_every_line_accounted_for(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:

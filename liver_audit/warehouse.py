@@ -85,6 +85,11 @@ def connect(
     return con
 
 
+def sql_literal(value: str | Path) -> str:
+    """A SQL string literal, for where DuckDB takes no parameters (a view, a SET)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def delivered_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Where the warehouse keeps a copy of each file it loaded: <warehouse>.delivered/
     beside its file. None for an in-memory warehouse."""
@@ -194,9 +199,7 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
     if not path.is_file():
         raise UnusableInput(f"{path}: no warehouse here yet")
     try:
-        con = duckdb.connect(
-            str(path), read_only=True, config={"enable_external_access": external_access}
-        )
+        con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException:
         raise WarehouseBusy(
             f"{path}: the warehouse is in use by a run; try again when it ends"
@@ -214,6 +217,13 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
             f"{path}: warehouse schema version {found}, this liver-audit reads version "
             f"{SCHEMA_VERSION}: run an audit into a new --warehouse"
         )
+    if not external_access:
+        # The kept copies stay readable (the raw_* views), and nothing else: DuckDB refuses
+        # to write even these paths (it writes a temporary file beside them first).
+        folder = delivered_folder(con)
+        kept = sorted(str(p) for p in folder.iterdir()) if folder and folder.is_dir() else []
+        con.execute(f"set allowed_paths = [{', '.join(sql_literal(p) for p in kept)}]")
+        con.execute("set enable_external_access = false")
     return con
 
 

@@ -76,3 +76,14 @@ def test_the_prompt_runs_statements_until_quit(warehouse):
     assert "error: Binder Error" in result.stdout  # an error, and the prompt goes on
     for view in ("assessments", "episodes", "files", "procedures", "quarantine", "runs"):
         assert view in result.stdout
+
+
+def test_the_files_as_delivered_can_be_read_and_nothing_else(warehouse):
+    query = "select raw_table from main.input_files where file_kind = 'episode_extract'"
+    raw_view = liver_audit("sql", "--warehouse", warehouse, "--csv", query).stdout.split()[1]
+    result = liver_audit("sql", "--warehouse", warehouse, f"select count(*) from {raw_view}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split() == ["56"]  # the sample's 56 data rows
+    kept = f"{warehouse.removesuffix('.duckdb')}.delivered/{raw_view}.txt"
+    overwrite = liver_audit("sql", "--warehouse", warehouse, f"copy (select 1) to '{kept}'")
+    assert overwrite.returncode == 2 and "Permission Error" in overwrite.stderr
