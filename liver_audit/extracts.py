@@ -201,8 +201,8 @@ def _copy_private(source: Path, target: Path) -> None:
 
 def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Count the file's rows and set its malformed lines aside; make the view sql/ stages
-    from (raw_episodes or raw_theatre_records). A Parquet file is staged straight from the
-    file. A text file's columns that sql/ reads go into a table, raw.stage_input, once: a
+    from (raw_episodes or raw_theatre_records). A Parquet file is staged straight from its
+    kept copy. A text file's columns that sql/ reads go into a table, raw.stage_input, once: a
     text file is read strictly first; only if a line does not split into the header's
     columns is it read again setting such lines aside for quarantine (storing rejects costs
     about a fifth more on a clean file)."""
@@ -212,9 +212,14 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     )
     try:
         if raw.file_format == "parquet":
-            names = header_columns(con, raw.path, raw.file_format, upper=False)
+            # Staged from the kept copy, once it is complete: staging reads a Parquet file
+            # once per procedure position, and the delivery may sit on a network share.
+            if raw.copying is not None:
+                raw.copying.result()
+            local = raw.kept or raw.path
+            names = header_columns(con, local, raw.file_format, upper=False)
             raw.columns = [name.strip().upper() for name in names]
-            source = f"read_parquet({sql_literal(raw.path)}, file_row_number = true)"
+            source = f"read_parquet({sql_literal(local)}, file_row_number = true)"
             selects = [
                 "file_row_number + 1 as source_row",
                 *_staged_columns(raw, names, "::varchar"),
