@@ -314,7 +314,7 @@ def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed,
         files = load_in_order(warehouse_path, run_id, loads, fanned_out)
     finally:
         if fanned_out:
-            fan_out.clear_up(fanned_out.work_folder, run_id, fanned_out.flow_runs)
+            fan_out.clear_up(fanned_out.work_folder, run_id)
         if move_processed:
             for delivery in deliveries:
                 move_from_inbox(delivery, run_id)

@@ -42,6 +42,13 @@ POLL_SECONDS = 1.0
 # its flow run RUNNING for ever, and the nightly run would wait for ever with it).
 HEARTBEAT, HEARTBEAT_SECONDS = "heartbeat", 10.0
 WORKER_TIMEOUT = float(os.environ.get("LIVER_AUDIT_WORKER_TIMEOUT", "300"))
+# A file whose worker stopped goes back to the pool this many times (another machine takes
+# it); not more, in case the file itself is what stops them (a worker killed for memory).
+HAND_BACK_TIMES = 1
+
+
+class WorkerStopped(StageFailed):
+    """The worker preparing a file stopped beating (its machine died, or the worker)."""
 
 
 def worker_name() -> str:
@@ -49,8 +56,15 @@ def worker_name() -> str:
     return os.environ.get("LIVER_AUDIT_WORKER") or socket.gethostname()
 
 
-def file_folder(work_folder: Path, run_id: str, file_id: int) -> Path:
-    return work_folder / run_id / f"file-{file_id}"
+def file_folder(work_folder: Path, run_id: str, file_id: int, attempt: int = 0) -> Path:
+    """Where a worker hands a file back; a file handed out again gets a new folder, so a
+    worker thought dead that wakes up cannot write into the one the run reads."""
+    return work_folder / run_id / (f"file-{file_id}-{attempt}" if attempt else f"file-{file_id}")
+
+
+def run_tag(run_id: str) -> str:
+    """The tag of every flow run a run hands out, to find them all at its end."""
+    return f"liver-audit-run-{run_id}"
 
 
 # --- on the worker ----------------------------------------------------------------------
@@ -85,16 +99,17 @@ def prepare_to_folder(
 
 @contextmanager
 def beating(path: Path):
-    """While the block runs, write a new count to `path` every HEARTBEAT_SECONDS: the run
-    sees the worker is alive (a count, not a time: the machines' clocks may differ)."""
+    """While the block runs, write the worker's name and a new count to `path` every
+    HEARTBEAT_SECONDS: the run sees the worker is alive (a count, not a time: the machines'
+    clocks may differ), and an operator sees who is preparing the file."""
     stop = threading.Event()
 
     def beat() -> None:
-        count = 0
+        count, worker = 0, worker_name()
         while True:
             count += 1
             try:
-                path.write_text(str(count))
+                path.write_text(f"{worker} {count}")
             except OSError:  # the share blinked, or the run already cleared the folder
                 pass
             if stop.wait(HEARTBEAT_SECONDS):
@@ -169,10 +184,13 @@ def stage_records(records: list[StageRecord]) -> list[dict]:
 
 @dataclass(frozen=True)
 class FannedOut:
-    """Files handed to Prefect workers: where they hand them back, and each file's flow run."""
+    """Files handed to Prefect workers: the pool, where they hand them back, each file's
+    flow run, and the synonym table they were given (to hand a file out again)."""
 
+    work_pool: str
     work_folder: Path
     flow_runs: dict[int, str]  # file id -> the worker's flow run id
+    synonyms: list[list[str]]
 
 
 def hand_out(
@@ -184,7 +202,11 @@ def hand_out(
         for row in con.execute("select synonym, approach from approach_synonyms").fetchall()
     ]
     ensure_deployment(work_pool)
-    return FannedOut(work_folder, dispatch(work_pool, run_id, loads, work_folder, synonyms))
+    flow_runs = {
+        delivery.file_id: dispatch(work_pool, run_id, delivery, work_folder, synonyms)
+        for delivery in loads  # in delivery order: the pool's workers take them as they are free
+    }
+    return FannedOut(work_pool, work_folder, flow_runs, synonyms)
 
 
 def load_from_worker(
@@ -196,10 +218,25 @@ def load_from_worker(
     turn: AbstractContextManager,
 ) -> FileResult:
     """Wait for the worker that prepares the file, read its result into the warehouse and
-    write it there, in the file's turn; then delete the file's part of the work folder."""
-    folder = file_folder(fanned_out.work_folder, run_id, delivery.file_id)
-    with stages("wait"):
-        final_state = wait_for(fanned_out.flow_runs[delivery.file_id], folder, delivery.name)
+    write it there, in the file's turn; then delete the file's part of the work folder. A
+    file whose worker stops is handed to the pool again (HAND_BACK_TIMES)."""
+    flow_run = fanned_out.flow_runs[delivery.file_id]
+    for attempt in range(HAND_BACK_TIMES + 1):
+        folder = file_folder(fanned_out.work_folder, run_id, delivery.file_id, attempt)
+        try:
+            with stages("wait"):
+                final_state = wait_for(flow_run, folder, delivery.name, fanned_out.work_pool)
+            break
+        except WorkerStopped as stopped:
+            abandon(flow_run)
+            if attempt == HAND_BACK_TIMES:
+                raise StageFailed(
+                    f"{stopped}, on each of {attempt + 1} tries; the next run prepares it again"
+                )
+            flow_run = dispatch(
+                fanned_out.work_pool, run_id, delivery, fanned_out.work_folder,
+                fanned_out.synonyms, attempt + 1,
+            )  # fmt: skip
     prepared = collect(con, folder, Path(delivery.path), final_state, stages)
     result = write_prepared(con, prepared, run_id, stages, delivery.sha256, turn)
     shutil.rmtree(folder, ignore_errors=True)
@@ -248,29 +285,42 @@ def ensure_deployment(work_pool: str) -> None:
 
 
 def dispatch(
-    work_pool: str, run_id: str, deliveries: list, work_folder: Path, synonyms: list[list[str]]
-) -> dict[int, str]:
-    """A flow run of the prepare deployment per file, in delivery order; the pool's workers
-    take them as they are free. Returns each file's flow run id."""
+    work_pool: str,
+    run_id: str,
+    delivery,
+    work_folder: Path,
+    synonyms: list[list[str]],
+    attempt: int = 0,
+) -> str:
+    """A flow run of the prepare deployment for one file, not waited for; its id."""
     from prefect.deployments import run_deployment
 
-    flow_runs = {}
-    for delivery in deliveries:
-        flow_run = run_deployment(
-            deployment_name(work_pool),
-            parameters={
-                "path": str(Path(delivery.path).resolve()),
-                "kind": delivery.kind,
-                "file_id": delivery.file_id,
-                "folder": str(file_folder(work_folder, run_id, delivery.file_id).resolve()),
-                "synonyms": synonyms,
-            },
-            flow_run_name=f"{run_id}-file-{delivery.file_id}",
-            timeout=0,  # do not wait: every file is handed out at once
-            tags=["liver-audit"],
+    folder = file_folder(work_folder, run_id, delivery.file_id, attempt)
+    flow_run = run_deployment(
+        deployment_name(work_pool),
+        parameters={
+            "path": str(Path(delivery.path).resolve()),
+            "kind": delivery.kind,
+            "file_id": delivery.file_id,
+            "folder": str(folder.resolve()),
+            "synonyms": synonyms,
+        },
+        flow_run_name=f"{run_id}-{folder.name}",
+        timeout=0,  # do not wait: every file is handed out at once
+        tags=["liver-audit", run_tag(run_id)],
+    )
+    return str(flow_run.id)
+
+
+def abandon(flow_run_id: str) -> None:
+    """Mark the flow run of a worker that stopped as crashed: no worker will finish it."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(
+            flow_run_id, Crashed(message="its worker stopped beating"), force=True
         )
-        flow_runs[delivery.file_id] = str(flow_run.id)
-    return flow_runs
 
 
 class Liveness:
@@ -292,24 +342,38 @@ class Liveness:
         return now - self.changed_at <= self.timeout
 
 
-def wait_for(flow_run_id: str, folder: Path, file_name: str) -> str:
+def wait_for(flow_run_id: str, folder: Path, file_name: str, work_pool: str) -> str:
     """Wait for a flow run to end; its final state's type (COMPLETED, FAILED, CRASHED...).
-    Waiting for a free worker has no limit; a worker that stops beating while it runs fails
-    the file (StageFailed), and the run with it."""
+    Waiting for a free worker has no limit while some worker of the pool is online; with
+    none online for WORKER_TIMEOUT seconds the file fails (StageFailed). A worker that stops
+    beating while it runs raises WorkerStopped."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import WorkerStatus
 
-    liveness = None
+    liveness, unattended_since = None, None
     with get_client(sync_client=True) as client:
         while True:
             state = client.read_flow_run(flow_run_id).state
             if state is not None and state.is_final():
                 return state.type.value
-            if state is not None and state.is_running():
+            if state is not None and (state.is_pending() or state.is_running()):
+                # a worker has taken it: from now on it beats, or is taken for dead
                 liveness = liveness or Liveness(folder / HEARTBEAT, WORKER_TIMEOUT)
                 if not liveness.alive():
+                    raise WorkerStopped(
+                        f"{file_name}: its worker stopped (no heartbeat for {WORKER_TIMEOUT:.0f} s)"
+                    )
+            elif any(
+                worker.status == WorkerStatus.ONLINE
+                for worker in client.read_workers_for_work_pool(work_pool)
+            ):
+                unattended_since = None
+            else:
+                unattended_since = unattended_since or time.monotonic()
+                if time.monotonic() - unattended_since > WORKER_TIMEOUT:
                     raise StageFailed(
-                        f"{file_name}: its worker stopped (no heartbeat for "
-                        f"{WORKER_TIMEOUT:.0f} s); the next run prepares it again"
+                        f"{file_name}: no worker of pool {work_pool} is online to prepare it "
+                        f"(for {WORKER_TIMEOUT:.0f} s); the next run prepares it again"
                     )
             time.sleep(POLL_SECONDS)
 
@@ -357,17 +421,21 @@ def worker_records(records: list[dict]) -> list[StageRecord]:
     ]
 
 
-def clear_up(work_folder: Path, run_id: str, flow_runs: dict[int, str]) -> None:
+def clear_up(work_folder: Path, run_id: str) -> None:
     """At the run's end: cancel the flow runs of files it did not get to (a failure stopped
     it), and delete its part of the work folder (episode-level rows, not to linger)."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
     from prefect.states import Cancelled, Cancelling
 
     with get_client(sync_client=True) as client:
-        for flow_run_id in flow_runs.values():
-            state = client.read_flow_run(flow_run_id).state
+        handed_out = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[run_tag(run_id)]))
+        )
+        for flow_run in handed_out:
+            state = flow_run.state
             if state is None or not state.is_final():
                 # a running one is stopped by its worker; one not yet taken is just dropped
                 new_state = Cancelling() if state and state.is_running() else Cancelled()
-                client.set_flow_run_state(flow_run_id, new_state, force=True)
+                client.set_flow_run_state(flow_run.id, new_state, force=True)
     shutil.rmtree(work_folder / run_id, ignore_errors=True)

@@ -19,6 +19,9 @@ def prefect_env(tmp_path) -> dict:
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # The server marks a worker offline within seconds of its last heartbeat (its
+        # foreman checks every 15 s by default): the fan-out tests kill workers.
+        "PREFECT_SERVER_SERVICES_FOREMAN_LOOP_SECONDS": "1",
     }
 
 

@@ -148,45 +148,126 @@ def test_fan_out_needs_the_workers_server_and_a_work_folder(tmp_path):
     assert "set PREFECT_API_URL" in no_server.stderr
 
 
-def test_a_worker_that_dies_mid_file_fails_the_run_instead_of_hanging(
+def start_worker(name: str, prefect_env: dict, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A process worker of the pool, one file at a time, beating every 2 s (the server takes
+    it for offline 6 s after its last beat)."""
+    log = tmp_path / f"{name}.log"
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
+               "--type", "process", "--name", name, "--limit", "1"]  # fmt: skip
+    env = prefect_env | {"LIVER_AUDIT_WORKER": name, "PREFECT_WORKER_QUERY_SECONDS": "1",
+                         "PREFECT_WORKER_HEARTBEAT_SECONDS": "2"}  # fmt: skip
+    return start(command, env, log), log
+
+
+def kill_machine(worker: subprocess.Popen) -> None:
+    """The machine dies: the worker and the flow run it started, at once."""
+    for process in psutil.Process(worker.pid).children(recursive=True):
+        process.kill()
+    worker.kill()
+
+
+def preparing(work_folder: Path, worker: str) -> list[Path]:
+    """The heartbeats of the files `worker` is preparing."""
+    return [
+        beat for beat in work_folder.glob("*/file-*/heartbeat")
+        if beat.read_text().startswith(f"{worker} ")
+    ]  # fmt: skip
+
+
+def test_a_file_whose_worker_dies_goes_to_another_worker(prefect_env, prefect_server, tmp_path):
+    """A machine dies mid-file: its file goes back to the pool, the other worker prepares it,
+    and the run ends as a one-machine run of the same files does."""
+    url = prefect_env["PREFECT_API_URL"]
+    year = tmp_path / "year.csv"
+    generate(600_000, year, "csv", seed=7)
+    months = monthly_extracts(year, tmp_path, [4, 5, 6])
+    alone_env = {k: v for k, v in prefect_env.items() if k != "PREFECT_API_URL"}
+    alone = liver_audit(["run", *months, "--warehouse", str(tmp_path / "alone.duckdb"),
+                         "--out", str(tmp_path / "alone")], alone_env)  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+
+    workers = {name: start_worker(name, prefect_env, tmp_path) for name in WORKERS}
+    work_folder = tmp_path / "work"
+    work_folder.mkdir()
+    run = None
+    try:
+        wait_for("two workers online", lambda: workers_online(url), 90, prefect_server,
+                 *workers.values())  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "liver_audit.cli", "run", *months, "--warehouse",
+             str(tmp_path / "fanned.duckdb"), "--out", str(tmp_path / "fanned"),
+             "--work-pool", POOL, "--work-folder", str(work_folder)],
+            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "15"},
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for("worker-a to start on a file", lambda: preparing(work_folder, "worker-a"), 120,
+                 *workers.values())  # fmt: skip
+        kill_machine(workers["worker-a"][0])
+        _, stderr = run.communicate(timeout=300)
+    finally:
+        for process, _ in workers.values():
+            stop(process)
+        if run and run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, stderr
+
+    for table, query in CONTENT.items():
+        expected = read(tmp_path / "alone.duckdb", f"{query} order by all")
+        assert read(tmp_path / "fanned.duckdb", f"{query} order by all") == expected, table
+    # the wait for worker-a's file failed once; worker-b prepared that file again
+    waits = read(
+        tmp_path / "fanned.duckdb",
+        "select file_name, error from run_stages where stage = 'wait' and status = 'failed'",
+    )
+    assert [error for _, error in waits] == ["WorkerStopped"]
+    prepared_by = read(
+        tmp_path / "fanned.duckdb",
+        f"select worker from run_stages where stage = 'read' and file_name = '{waits[0][0]}'",
+    )
+    assert prepared_by == [("worker-b",)]
+    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
+    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
+    assert states == ["COMPLETED"] * 3 + ["CRASHED"]
+    assert list(work_folder.iterdir()) == []
+
+
+def test_a_run_whose_only_worker_dies_fails_instead_of_hanging(
     prefect_env, prefect_server, tmp_path
 ):
     """A machine that dies leaves its flow run RUNNING for ever: the run notices the file's
-    heartbeat has stopped and fails in one line, leaving nothing in the work folder."""
+    heartbeat has stopped, hands the file to the pool again, finds no worker online to take
+    it and fails in one line, leaving nothing in the work folder."""
     url = prefect_env["PREFECT_API_URL"]
     extract = tmp_path / "extract.csv"
     generate(400_000, extract, "csv", seed=5)
-    log = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
-               "--type", "process", "--name", "worker-a", "--limit", "1"]  # fmt: skip
-    worker = start(command, prefect_env | {"PREFECT_WORKER_QUERY_SECONDS": "1"}, log)
+    worker = start_worker("worker-a", prefect_env, tmp_path)
     work_folder = tmp_path / "work"
     work_folder.mkdir()
     run = None
     try:
         wait_for("the worker online", lambda: workers_online(url, ["worker-a"]), 90,
-                 prefect_server, (worker, log))  # fmt: skip
+                 prefect_server, worker)  # fmt: skip
         run = subprocess.Popen(
             [sys.executable, "-m", "liver_audit.cli", "run", str(extract), "--warehouse",
              str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"), "--work-pool", POOL,
              "--work-folder", str(work_folder)],
-            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "5"},
+            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "15"},
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        wait_for("the worker to start on the file",
-                 lambda: list(work_folder.glob("*/file-*/heartbeat")), 120, (worker, log))  # fmt: skip
-        # the machine dies: the worker and the flow run it started, at once
-        for process in psutil.Process(worker.pid).children(recursive=True):
-            process.kill()
-        worker.kill()
-        _, stderr = run.communicate(timeout=120)
+        wait_for("the worker to start on the file", lambda: preparing(work_folder, "worker-a"),
+                 120, worker)  # fmt: skip
+        kill_machine(worker[0])
+        _, stderr = run.communicate(timeout=180)
     finally:
-        stop(worker)
+        stop(worker[0])
         if run and run.poll() is None:
             run.kill()
     assert run.returncode == 1
     assert stderr.strip().splitlines()[-1] == (
-        "liver-audit: run failed: extract.csv: its worker stopped (no heartbeat for 5 s); "
-        "the next run prepares it again"
+        f"liver-audit: run failed: extract.csv: no worker of pool {POOL} is online to prepare "
+        "it (for 15 s); the next run prepares it again"
     )
+    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
+    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
+    assert states == ["CANCELLED", "CRASHED"]  # the first try, and the one nobody took
     assert list(work_folder.iterdir()) == []

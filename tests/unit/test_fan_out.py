@@ -39,13 +39,14 @@ def test_a_worker_that_never_beats_is_given_the_timeout_from_when_the_run_looked
     assert not liveness.alive()
 
 
-def test_beating_writes_a_new_count_until_the_block_ends(tmp_path, monkeypatch):
+def test_beating_writes_the_worker_and_a_new_count_until_the_block_ends(tmp_path, monkeypatch):
     monkeypatch.setattr("liver_audit.fan_out.HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setenv("LIVER_AUDIT_WORKER", "worker-x")
     heartbeat = tmp_path / "heartbeat"
     with beating(heartbeat):
         time.sleep(0.3)
-        during = int(heartbeat.read_text())
-    after = int(heartbeat.read_text())
+        worker, during = heartbeat.read_text().split()
+    after = heartbeat.read_text()
     time.sleep(0.2)
-    assert during >= 3
-    assert int(heartbeat.read_text()) == after  # stopped with the block
+    assert worker == "worker-x" and int(during) >= 3
+    assert heartbeat.read_text() == after  # stopped with the block
