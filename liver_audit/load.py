@@ -96,7 +96,8 @@ def load_file(
     """Load one episode extract or theatre file into the warehouse and enter it in the
     ledger. Reading, staging and validating write nothing shared (the kept copy and a text
     file's staging input aside); the rows are then written in one transaction, once `turn`
-    is entered: files prepared side by side take turns in delivery order. `sha256` and `file_id`: if the caller has them."""
+    is entered: files prepared side by side take turns in delivery order. `sha256` and
+    `file_id`: if the caller has them."""
     path = Path(path)
     stages = stages or Stages(path.name)
     prepared = prepare_file(con, path, kind, stages, file_id, hash_it=sha256 is None)

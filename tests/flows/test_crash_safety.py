@@ -272,8 +272,8 @@ def test_the_killed_load_left_nothing_half_loaded(killed_then_rerun):
 
 
 def check_consistent(warehouse: Path, inputs) -> None:
-    """No run left running; every raw view, kept file, ledger entry and row belongs to a loaded file,
-    and each loaded file is there whole."""
+    """No run left running; every raw view, kept file, ledger entry and row belongs to a
+    loaded file, and each loaded file is there whole."""
     assert query(warehouse, "select count(*) from runs where status = 'running'") == [(0,)]
     files = query(warehouse, "select file_id, file_name, sha256 from input_files order by all")
     ledger = query(
