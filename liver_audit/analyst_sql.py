@@ -1,8 +1,8 @@
 """`liver-audit sql`: read-only SQL on the warehouse for analysts, one query or a prompt.
 
 The connection is read-only (DuckDB refuses any write) and has no file access beyond the
-warehouse and its kept copies of delivered files, read through the raw_* views (no COPY
-TO, no read_csv): exports go through --csv or --json, to stdout. The
+warehouse and reading its kept copies of delivered files (the raw_* views): no COPY TO,
+no read_csv of another file; exports go through --csv or --json, to stdout. The
 stable views in schema `audit` come first on the search path, so `assessments` means
 audit.assessments. A query's own error is shown to the analyst who wrote it: it is their
 query on data they can already read, not a log.

@@ -26,7 +26,7 @@ MAX_POSITIONS = 24
 
 @dataclass
 class RawFile:
-    """An input file read into the warehouse as delivered."""
+    """An input file being loaded: where it is, its copy kept beside the warehouse, its counts."""
 
     path: Path
     kind: str  # episode_extract or theatre_records
@@ -174,8 +174,9 @@ STORE_REJECTS = (
     ", store_rejects = true, rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans'"
 )
 
-# Delivered files are copied in one background thread: the kernel copies (sendfile) while
-# DuckDB stages the original, so keeping the file costs the run next to nothing.
+# Delivered files are copied in one background thread (the kernel copies: sendfile), one
+# after another: a text file's copy overlaps with DuckDB reading the original; a Parquet
+# file waits for its copy, and is staged from it.
 _COPYING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keep")
 
 

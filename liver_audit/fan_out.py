@@ -37,9 +37,9 @@ ENTRYPOINT = "flows/fan_out.py:prepare_on_worker"
 MANIFEST, FAILURE = "manifest.json", "failure.json"
 # How often the run asks the server whether a worker has finished a file.
 POLL_SECONDS = 1.0
-# A worker preparing a file beats in the file's folder this often; the run gives up on a
-# file whose worker has not beaten for WORKER_TIMEOUT seconds (a machine that died leaves
-# its flow run RUNNING for ever, and the nightly run would wait for ever with it).
+# A worker preparing a file beats in the file's folder this often; the run hands a file whose
+# worker has not beaten for WORKER_TIMEOUT seconds to the pool again (a machine that died
+# leaves its flow run RUNNING for ever, and the nightly run would wait for ever with it).
 HEARTBEAT, HEARTBEAT_SECONDS = "heartbeat", 10.0
 WORKER_TIMEOUT = float(os.environ.get("LIVER_AUDIT_WORKER_TIMEOUT", "300"))
 # A file whose worker stopped goes back to the pool this many times (another machine takes
@@ -226,6 +226,9 @@ def load_from_worker(
         try:
             with stages("wait"):
                 final_state = wait_for(flow_run, folder, delivery.name, fanned_out.work_pool)
+                if final_state == "CRASHED" and not (folder / FAILURE).exists():
+                    # its process was killed (say, for memory) with no word on why
+                    raise WorkerStopped(f"{delivery.name}: the flow run preparing it crashed")
             break
         except WorkerStopped as stopped:
             abandon(flow_run)

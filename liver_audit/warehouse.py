@@ -91,12 +91,13 @@ def sql_literal(value: str | Path) -> str:
 
 
 def delivered_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """Where the warehouse keeps a copy of each file it loaded: <warehouse>.delivered/
-    beside its file. None for an in-memory warehouse."""
+    """Where the warehouse keeps a copy of each file it loaded: the folder named after its
+    file, plus .delivered (data/warehouse.duckdb.delivered/), so that no two warehouse files
+    share one. None for an in-memory warehouse."""
     (path,) = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchall()[0]
-    return Path(path).resolve().with_suffix(".delivered") if path else None
+    return Path(f"{Path(path).resolve()}.delivered") if path else None
 
 
 def repoint_raw_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -192,6 +193,14 @@ def check_synonyms(con: duckdb.DuckDBPyConnection, path: Path, approaches: set[s
         seen.add(key)
 
 
+def _kept_copies(folder: Path | None) -> list[str]:
+    """The kept copies this user may read (none if the folder is another user's)."""
+    try:
+        return sorted(str(p) for p in folder.iterdir() if os.access(p, os.R_OK))
+    except (AttributeError, OSError):  # no folder, or not ours
+        return []
+
+
 def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.DuckDBPyConnection:
     """The warehouse for reading only (history, sql): refused in one line if missing, held
     by a run, or of another schema version. external_access=False: no other files."""
@@ -220,8 +229,7 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
     if not external_access:
         # The kept copies stay readable (the raw_* views), and nothing else: DuckDB refuses
         # to write even these paths (it writes a temporary file beside them first).
-        folder = delivered_folder(con)
-        kept = sorted(str(p) for p in folder.iterdir()) if folder and folder.is_dir() else []
+        kept = _kept_copies(delivered_folder(con))
         con.execute(f"set allowed_paths = [{', '.join(sql_literal(p) for p in kept)}]")
         con.execute("set enable_external_access = false")
     return con

@@ -84,6 +84,6 @@ def test_the_files_as_delivered_can_be_read_and_nothing_else(warehouse):
     result = liver_audit("sql", "--warehouse", warehouse, f"select count(*) from {raw_view}")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].split() == ["56"]  # the sample's 56 data rows
-    kept = f"{warehouse.removesuffix('.duckdb')}.delivered/{raw_view}.txt"
+    kept = f"{warehouse}.delivered/{raw_view}.txt"
     overwrite = liver_audit("sql", "--warehouse", warehouse, f"copy (select 1) to '{kept}'")
     assert overwrite.returncode == 2 and "Permission Error" in overwrite.stderr

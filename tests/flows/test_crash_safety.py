@@ -202,7 +202,7 @@ def raw_views(warehouse: Path) -> list[str]:
 
 
 def kept_files(warehouse: Path) -> list[str]:
-    folder = warehouse.with_suffix(".delivered")
+    folder = Path(f"{warehouse}.delivered")
     return sorted(kept.name for kept in folder.iterdir()) if folder.exists() else []
 
 

@@ -49,7 +49,7 @@ def test_a_file_found_unusable_is_refused_and_the_rest_loads(prefect_harness, tm
     assert read(
         warehouse, "select count(*) from duckdb_tables() where table_name like 'stage_input_%'"
     ) == [(0,)]
-    kept = sorted(path.name for path in (tmp_path / "warehouse.delivered").iterdir())
+    kept = sorted(path.name for path in (tmp_path / "warehouse.duckdb.delivered").iterdir())
     assert kept == ["raw_episode_extract_2.txt"]
     assert (tmp_path / "audit" / "report.html").is_file()
 

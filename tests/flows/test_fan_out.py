@@ -231,6 +231,47 @@ def test_a_file_whose_worker_dies_goes_to_another_worker(prefect_env, prefect_se
     assert list(work_folder.iterdir()) == []
 
 
+def test_a_file_whose_flow_run_is_killed_is_prepared_again(prefect_env, prefect_server, tmp_path):
+    """The worker lives but the process preparing the file is killed (say, for memory): the
+    worker reports the flow run crashed, and the run hands the file to the pool again."""
+    url = prefect_env["PREFECT_API_URL"]
+    extract = tmp_path / "extract.csv"
+    generate(400_000, extract, "csv", seed=5)
+    worker = start_worker("worker-a", prefect_env, tmp_path)
+    work_folder = tmp_path / "work"
+    work_folder.mkdir()
+    run = None
+    try:
+        wait_for("the worker online", lambda: workers_online(url, ["worker-a"]), 90,
+                 prefect_server, worker)  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "liver_audit.cli", "run", str(extract), "--warehouse",
+             str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"), "--work-pool", POOL,
+             "--work-folder", str(work_folder)],
+            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "60"},
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for("the worker to start on the file", lambda: preparing(work_folder, "worker-a"),
+                 120, worker)  # fmt: skip
+        for process in psutil.Process(worker[0].pid).children(recursive=True):
+            process.kill()  # the flow run's process, not the worker
+        _, stderr = run.communicate(timeout=300)
+    finally:
+        stop(worker[0])
+        if run and run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, stderr
+    assert read(tmp_path / "wh.duckdb", "select count(*) from episodes") == [(400_000,)]
+    assert read(
+        tmp_path / "wh.duckdb",
+        "select status, error from run_stages where stage = 'wait' order by started_at",
+    ) == [("failed", "WorkerStopped"), ("completed", None)]
+    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
+    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
+    assert states == ["COMPLETED", "CRASHED"]
+    assert list(work_folder.iterdir()) == []
+
+
 def test_a_run_whose_only_worker_dies_fails_instead_of_hanging(
     prefect_env, prefect_server, tmp_path
 ):

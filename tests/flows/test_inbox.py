@@ -25,9 +25,7 @@ def snapshot(warehouse) -> dict:
         tables["raw views"] = con.sql(
             "select view_name from duckdb_views() where view_name like 'raw_%' order by 1"
         ).fetchall()
-        tables["kept files"] = sorted(
-            p.name for p in Path(warehouse).with_suffix(".delivered").iterdir()
-        )
+        tables["kept files"] = sorted(p.name for p in Path(f"{warehouse}.delivered").iterdir())
         return tables
 
 

@@ -26,7 +26,7 @@ def test_the_loaded_file_is_kept_byte_for_byte_for_its_owner_only(tmp_path):
     with connect(tmp_path / "warehouse.duckdb") as con:
         load(con, extract)
         (raw_view,) = con.execute("select raw_table from input_files").fetchone()
-    kept = tmp_path / "warehouse.delivered" / f"{raw_view}.txt"
+    kept = tmp_path / "warehouse.duckdb.delivered" / f"{raw_view}.txt"
     assert kept.read_bytes() == extract.read_bytes()
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
@@ -56,7 +56,7 @@ def test_a_warehouse_moved_with_its_folder_finds_its_kept_files(tmp_path):
     with connect(tmp_path / "before" / "warehouse.duckdb") as con:
         load(con, extract)
     (tmp_path / "after").mkdir()
-    for name in ["warehouse.duckdb", "warehouse.delivered"]:
+    for name in ["warehouse.duckdb", "warehouse.duckdb.delivered"]:
         shutil.move(tmp_path / "before" / name, tmp_path / "after" / name)
     shutil.rmtree(tmp_path / "before")
     with connect(tmp_path / "after" / "warehouse.duckdb") as con:
