@@ -114,8 +114,7 @@ def repoint_raw_views(con: duckdb.DuckDBPyConnection) -> None:
         kept = re.search(r"read_(?:csv|parquet)\('((?:[^']|'')*)'", text)
         old = Path(kept.group(1).replace("''", "'"))
         if old.parent != folder:
-            new = str(folder / old.name).replace("'", "''")
-            text = text.replace(kept.group(1), new, 1)
+            text = text.replace(f"'{kept.group(1)}'", sql_literal(folder / old.name), 1)
             con.execute(text.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
 
 

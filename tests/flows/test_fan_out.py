@@ -69,6 +69,78 @@ def read(warehouse: Path, query: str) -> list[tuple]:
         return con.sql(query).fetchall()
 
 
+def start_worker(name: str, prefect_env: dict, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A process worker of the pool, one file at a time, beating every 2 s (the server takes
+    it for offline 6 s after its last beat)."""
+    log = tmp_path / f"{name}.log"
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
+               "--type", "process", "--name", name, "--limit", "1"]  # fmt: skip
+    env = prefect_env | {"LIVER_AUDIT_WORKER": name, "PREFECT_WORKER_QUERY_SECONDS": "1",
+                         "PREFECT_WORKER_HEARTBEAT_SECONDS": "2"}  # fmt: skip
+    return start(command, env, log), log
+
+
+def kill_machine(worker: subprocess.Popen) -> None:
+    """The machine dies: the worker and the flow run it started, at once."""
+    kill_flow_run(worker)
+    worker.kill()
+
+
+def kill_flow_run(worker: subprocess.Popen) -> None:
+    """The process preparing the file dies (say, for memory); the worker lives on."""
+    for process in psutil.Process(worker.pid).children(recursive=True):
+        process.kill()
+
+
+def preparing(work_folder: Path, worker: str) -> list[Path]:
+    """The heartbeats of the files `worker` is preparing."""
+    return [
+        beat for beat in work_folder.glob("*/file-*/heartbeat")
+        if beat.read_text().startswith(f"{worker} ")
+    ]  # fmt: skip
+
+
+def run_and_kill_mid_file(
+    files: list[str], workers: list[str], kill, worker_timeout: int, prefect_env: dict,
+    prefect_server, tmp_path: Path,
+) -> tuple[subprocess.Popen, str]:  # fmt: skip
+    """Start `workers`, fan `files` out to them into tmp_path/fanned.duckdb, and once
+    worker-a is preparing a file, `kill` it (the worker's process); the finished run and
+    what it wrote to stderr."""
+    url = prefect_env["PREFECT_API_URL"]
+    started = {name: start_worker(name, prefect_env, tmp_path) for name in workers}
+    work_folder = tmp_path / "work"
+    work_folder.mkdir()
+    run = None
+    try:
+        wait_for("the workers online", lambda: workers_online(url, workers), 90, prefect_server,
+                 *started.values())  # fmt: skip
+        run = subprocess.Popen(
+            [sys.executable, "-m", "liver_audit.cli", "run", *files, "--warehouse",
+             str(tmp_path / "fanned.duckdb"), "--out", str(tmp_path / "fanned"),
+             "--work-pool", POOL, "--work-folder", str(work_folder)],
+            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": str(worker_timeout)},
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for("worker-a to start on a file", lambda: preparing(work_folder, "worker-a"), 120,
+                 *started.values())  # fmt: skip
+        kill(started["worker-a"][0])
+        _, stderr = run.communicate(timeout=300)
+    finally:
+        for process, _ in started.values():
+            stop(process)
+        if run and run.poll() is None:
+            run.kill()
+    assert list(work_folder.iterdir()) == []  # however the run ended
+    return run, stderr
+
+
+def flow_run_states(url: str) -> list[str]:
+    """The final states of the prepare flow runs, sorted."""
+    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
+    return sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
+
+
 def test_two_workers_share_the_files_and_the_results_match_one_machine(
     prefect_env, prefect_server, inputs, tmp_path
 ):
@@ -82,13 +154,7 @@ def test_two_workers_share_the_files_and_the_results_match_one_machine(
     assert alone.returncode == 2, alone.stderr  # broken.txt is refused, the rest loads
     assert "broken.txt: row 2: a quote opened here is never closed" in alone.stderr
 
-    workers = []
-    for name in WORKERS:
-        log = tmp_path / f"{name}.log"
-        command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
-                   "--type", "process", "--name", name, "--limit", "1"]  # fmt: skip
-        env = prefect_env | {"LIVER_AUDIT_WORKER": name, "PREFECT_WORKER_QUERY_SECONDS": "1"}
-        workers.append((start(command, env, log), log))
+    workers = [start_worker(name, prefect_env, tmp_path) for name in WORKERS]
     work_folder = tmp_path / "work"
     work_folder.mkdir()
     try:
@@ -127,9 +193,7 @@ def test_two_workers_share_the_files_and_the_results_match_one_machine(
     assert read(tmp_path / "alone.duckdb", "select distinct worker from run_stages") == [(None,)]
 
     # The worker's flow runs ended as the files did; the work folder holds no rows after.
-    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
-    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
-    assert states == ["COMPLETED"] * 5 + ["FAILED"]
+    assert flow_run_states(url) == ["COMPLETED"] * 5 + ["FAILED"]
     assert list(work_folder.iterdir()) == []
 
 
@@ -148,36 +212,9 @@ def test_fan_out_needs_the_workers_server_and_a_work_folder(tmp_path):
     assert "set PREFECT_API_URL" in no_server.stderr
 
 
-def start_worker(name: str, prefect_env: dict, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
-    """A process worker of the pool, one file at a time, beating every 2 s (the server takes
-    it for offline 6 s after its last beat)."""
-    log = tmp_path / f"{name}.log"
-    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
-               "--type", "process", "--name", name, "--limit", "1"]  # fmt: skip
-    env = prefect_env | {"LIVER_AUDIT_WORKER": name, "PREFECT_WORKER_QUERY_SECONDS": "1",
-                         "PREFECT_WORKER_HEARTBEAT_SECONDS": "2"}  # fmt: skip
-    return start(command, env, log), log
-
-
-def kill_machine(worker: subprocess.Popen) -> None:
-    """The machine dies: the worker and the flow run it started, at once."""
-    for process in psutil.Process(worker.pid).children(recursive=True):
-        process.kill()
-    worker.kill()
-
-
-def preparing(work_folder: Path, worker: str) -> list[Path]:
-    """The heartbeats of the files `worker` is preparing."""
-    return [
-        beat for beat in work_folder.glob("*/file-*/heartbeat")
-        if beat.read_text().startswith(f"{worker} ")
-    ]  # fmt: skip
-
-
 def test_a_file_whose_worker_dies_goes_to_another_worker(prefect_env, prefect_server, tmp_path):
     """A machine dies mid-file: its file goes back to the pool, the other worker prepares it,
     and the run ends as a one-machine run of the same files does."""
-    url = prefect_env["PREFECT_API_URL"]
     year = tmp_path / "year.csv"
     generate(600_000, year, "csv", seed=7)
     months = monthly_extracts(year, tmp_path, [4, 5, 6])
@@ -186,31 +223,10 @@ def test_a_file_whose_worker_dies_goes_to_another_worker(prefect_env, prefect_se
                          "--out", str(tmp_path / "alone")], alone_env)  # fmt: skip
     assert alone.returncode == 0, alone.stderr
 
-    workers = {name: start_worker(name, prefect_env, tmp_path) for name in WORKERS}
-    work_folder = tmp_path / "work"
-    work_folder.mkdir()
-    run = None
-    try:
-        wait_for("two workers online", lambda: workers_online(url), 90, prefect_server,
-                 *workers.values())  # fmt: skip
-        run = subprocess.Popen(
-            [sys.executable, "-m", "liver_audit.cli", "run", *months, "--warehouse",
-             str(tmp_path / "fanned.duckdb"), "--out", str(tmp_path / "fanned"),
-             "--work-pool", POOL, "--work-folder", str(work_folder)],
-            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "15"},
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        wait_for("worker-a to start on a file", lambda: preparing(work_folder, "worker-a"), 120,
-                 *workers.values())  # fmt: skip
-        kill_machine(workers["worker-a"][0])
-        _, stderr = run.communicate(timeout=300)
-    finally:
-        for process, _ in workers.values():
-            stop(process)
-        if run and run.poll() is None:
-            run.kill()
+    run, stderr = run_and_kill_mid_file(
+        months, list(WORKERS), kill_machine, 15, prefect_env, prefect_server, tmp_path
+    )
     assert run.returncode == 0, stderr
-
     for table, query in CONTENT.items():
         expected = read(tmp_path / "alone.duckdb", f"{query} order by all")
         assert read(tmp_path / "fanned.duckdb", f"{query} order by all") == expected, table
@@ -225,51 +241,24 @@ def test_a_file_whose_worker_dies_goes_to_another_worker(prefect_env, prefect_se
         f"select worker from run_stages where stage = 'read' and file_name = '{waits[0][0]}'",
     )
     assert prepared_by == [("worker-b",)]
-    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
-    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
-    assert states == ["COMPLETED"] * 3 + ["CRASHED"]
-    assert list(work_folder.iterdir()) == []
+    assert flow_run_states(prefect_env["PREFECT_API_URL"]) == ["COMPLETED"] * 3 + ["CRASHED"]
 
 
 def test_a_file_whose_flow_run_is_killed_is_prepared_again(prefect_env, prefect_server, tmp_path):
     """The worker lives but the process preparing the file is killed (say, for memory): the
     worker reports the flow run crashed, and the run hands the file to the pool again."""
-    url = prefect_env["PREFECT_API_URL"]
     extract = tmp_path / "extract.csv"
     generate(400_000, extract, "csv", seed=5)
-    worker = start_worker("worker-a", prefect_env, tmp_path)
-    work_folder = tmp_path / "work"
-    work_folder.mkdir()
-    run = None
-    try:
-        wait_for("the worker online", lambda: workers_online(url, ["worker-a"]), 90,
-                 prefect_server, worker)  # fmt: skip
-        run = subprocess.Popen(
-            [sys.executable, "-m", "liver_audit.cli", "run", str(extract), "--warehouse",
-             str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"), "--work-pool", POOL,
-             "--work-folder", str(work_folder)],
-            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "60"},
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        wait_for("the worker to start on the file", lambda: preparing(work_folder, "worker-a"),
-                 120, worker)  # fmt: skip
-        for process in psutil.Process(worker[0].pid).children(recursive=True):
-            process.kill()  # the flow run's process, not the worker
-        _, stderr = run.communicate(timeout=300)
-    finally:
-        stop(worker[0])
-        if run and run.poll() is None:
-            run.kill()
+    run, stderr = run_and_kill_mid_file(
+        [str(extract)], ["worker-a"], kill_flow_run, 60, prefect_env, prefect_server, tmp_path
+    )
     assert run.returncode == 0, stderr
-    assert read(tmp_path / "wh.duckdb", "select count(*) from episodes") == [(400_000,)]
+    assert read(tmp_path / "fanned.duckdb", "select count(*) from episodes") == [(400_000,)]
     assert read(
-        tmp_path / "wh.duckdb",
+        tmp_path / "fanned.duckdb",
         "select status, error from run_stages where stage = 'wait' order by started_at",
     ) == [("failed", "WorkerStopped"), ("completed", None)]
-    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
-    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
-    assert states == ["COMPLETED", "CRASHED"]
-    assert list(work_folder.iterdir()) == []
+    assert flow_run_states(prefect_env["PREFECT_API_URL"]) == ["COMPLETED", "CRASHED"]
 
 
 def test_a_run_whose_only_worker_dies_fails_instead_of_hanging(
@@ -278,37 +267,15 @@ def test_a_run_whose_only_worker_dies_fails_instead_of_hanging(
     """A machine that dies leaves its flow run RUNNING for ever: the run notices the file's
     heartbeat has stopped, hands the file to the pool again, finds no worker online to take
     it and fails in one line, leaving nothing in the work folder."""
-    url = prefect_env["PREFECT_API_URL"]
     extract = tmp_path / "extract.csv"
     generate(400_000, extract, "csv", seed=5)
-    worker = start_worker("worker-a", prefect_env, tmp_path)
-    work_folder = tmp_path / "work"
-    work_folder.mkdir()
-    run = None
-    try:
-        wait_for("the worker online", lambda: workers_online(url, ["worker-a"]), 90,
-                 prefect_server, worker)  # fmt: skip
-        run = subprocess.Popen(
-            [sys.executable, "-m", "liver_audit.cli", "run", str(extract), "--warehouse",
-             str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"), "--work-pool", POOL,
-             "--work-folder", str(work_folder)],
-            cwd=REPO, env=prefect_env | {"LIVER_AUDIT_WORKER_TIMEOUT": "15"},
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        wait_for("the worker to start on the file", lambda: preparing(work_folder, "worker-a"),
-                 120, worker)  # fmt: skip
-        kill_machine(worker[0])
-        _, stderr = run.communicate(timeout=180)
-    finally:
-        stop(worker[0])
-        if run and run.poll() is None:
-            run.kill()
+    run, stderr = run_and_kill_mid_file(
+        [str(extract)], ["worker-a"], kill_machine, 15, prefect_env, prefect_server, tmp_path
+    )
     assert run.returncode == 1
     assert stderr.strip().splitlines()[-1] == (
         f"liver-audit: run failed: extract.csv: no worker of pool {POOL} is online to prepare "
         "it (for 15 s); the next run prepares it again"
     )
-    flow_runs = api(f"{url}/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["liver-audit"]}}})
-    states = sorted(run["state"]["type"] for run in flow_runs if run["name"].count("-file-"))
-    assert states == ["CANCELLED", "CRASHED"]  # the first try, and the one nobody took
-    assert list(work_folder.iterdir()) == []
+    # the first try, and the one nobody took
+    assert flow_run_states(prefect_env["PREFECT_API_URL"]) == ["CANCELLED", "CRASHED"]
