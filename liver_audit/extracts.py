@@ -142,13 +142,29 @@ _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 _DIGESTS: dict[tuple[str, int, int], Future] = {}
 
 
-def start_hashing(path: Path) -> Future:
-    """The file's SHA-256 as a future; a file is hashed once per process."""
+def _stamp(path: Path) -> tuple[str, int, int]:
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def start_hashing(path: Path) -> Future:
+    """The file's SHA-256 as a future; a file is hashed once per process (per size and
+    modified time, taken before it is read)."""
+    key = _stamp(path)
     if key not in _DIGESTS:
         _DIGESTS[key] = _HASHING.submit(_sha256, path)
     return _DIGESTS[key]
+
+
+def unchanged_since_hashed(path: Path, sha256: str) -> bool:
+    """Whether the file still has the size and modified time it had when it was hashed to
+    `sha256`: if not, what was read, kept and hashed may be different versions of it (a
+    delivery still being written, or written again, while it was loaded)."""
+    try:
+        digest = _DIGESTS.get(_stamp(path))
+    except OSError:  # gone
+        return False
+    return digest is not None and digest.done() and digest.result() == sha256
 
 
 def _sha256(path: Path) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from liver_audit.errors import ReconciliationError
+from liver_audit.errors import ReconciliationError, StageFailed
 from liver_audit.extracts import (
     RawFile,
     check_columns,
@@ -25,6 +25,7 @@ from liver_audit.extracts import (
     procedure_columns,
     read_raw,
     start_hashing,
+    unchanged_since_hashed,
 )
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
@@ -171,6 +172,11 @@ def write_prepared(
             digest = sha256 or prepared.digest.result()
             if raw.copying is not None:
                 raw.copying.result()  # the kept copy is complete before the load commits
+            if not unchanged_since_hashed(path, digest):
+                raise StageFailed(
+                    f"{path.name}: changed while it was being loaded (its size or modified "
+                    "time is not what it was when hashed); not loaded: the next run loads it"
+                )
             create_raw_view(con, raw)
             result = FileResult(
                 file_id, raw.kind, path.name, raw.file_format, digest,

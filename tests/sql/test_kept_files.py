@@ -3,6 +3,11 @@
 import shutil
 import stat
 
+import pytest
+
+from liver_audit.errors import StageFailed
+from liver_audit.load import prepare_file, write_prepared
+from liver_audit.progress import Stages
 from liver_audit.warehouse import connect
 from tests.tables import episode_extract, load
 
@@ -61,3 +66,20 @@ def test_a_warehouse_moved_with_its_folder_finds_its_kept_files(tmp_path):
     shutil.rmtree(tmp_path / "before")
     with connect(tmp_path / "after" / "warehouse.duckdb") as con:
         assert con.sql("select count(*) from raw_episode_extract_1").fetchall() == [(2,)]
+
+
+def test_a_file_that_changes_while_it_loads_is_not_loaded(tmp_path):
+    """A delivery still being written when the run reads it: what was hashed, read and
+    kept may be different versions of it, so nothing is written and the copy is deleted."""
+    extract = episode_extract(tmp_path / "extract.txt", ROWS)
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        prepared = prepare_file(con, extract, "episode_extract", Stages(), hash_it=True)
+        with extract.open("a") as more:  # the sender appends while the run reads
+            more.write(extract.read_text().splitlines()[1] + "\n")
+        with pytest.raises(StageFailed, match="extract.txt: changed while it was being loaded"):
+            write_prepared(con, prepared, "test-run", Stages())
+        assert con.sql("select count(*) from input_files").fetchall() == [(0,)]
+        assert con.sql("select count(*) from episodes").fetchall() == [(0,)]
+        result = load(con, extract)  # as it is now, it loads
+    assert result.rows_read == 4
+    assert not (tmp_path / "warehouse.duckdb.delivered" / "raw_episode_extract_1.txt").exists()
