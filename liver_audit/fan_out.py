@@ -77,7 +77,12 @@ def prepare_to_folder(
     `folder`. A failure is written there too (failure.json: our one-line message for an
     unusable file, the error's type otherwise) before it is raised."""
     shutil.rmtree(folder, ignore_errors=True)  # a retried file starts clean
-    folder.mkdir(parents=True)
+    try:
+        # Never the run's folder: gone, the run has ended, and no episode-level rows are
+        # to be left behind by a worker that takes a file late or was taken for dead.
+        folder.mkdir(mode=0o700)
+    except FileNotFoundError:
+        raise StageFailed(f"{path.name}: its run has ended (its work folder is gone)") from None
     stages = Stages(path.name)
     try:
         with (
@@ -202,6 +207,7 @@ def hand_out(
         for row in con.execute("select synonym, approach from approach_synonyms").fetchall()
     ]
     ensure_deployment(work_pool)
+    (work_folder / run_id).mkdir(mode=0o700, parents=True, exist_ok=True)  # see clear_up
     flow_runs = {
         delivery.file_id: dispatch(work_pool, run_id, delivery, work_folder, synonyms)
         for delivery in loads  # in delivery order: the pool's workers take them as they are free

@@ -100,9 +100,11 @@ def delivered_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(f"{Path(path).resolve()}.delivered") if path else None
 
 
-def repoint_raw_views(con: duckdb.DuckDBPyConnection) -> None:
+def repoint_raw_views(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
     """A raw view names its kept file by absolute path: after the warehouse and its folder
-    of delivered files were moved together, point the views at the folder's new place."""
+    of delivered files were moved together, point the views at the folder's new place.
+    `temporary`: for a read-only session, temporary views of the same names, which shadow
+    them until the next run re-points them for good."""
     folder = delivered_folder(con)
     if folder is None:
         return
@@ -113,9 +115,13 @@ def repoint_raw_views(con: duckdb.DuckDBPyConnection) -> None:
     for (text,) in views:
         kept = re.search(r"read_(?:csv|parquet)\('((?:[^']|'')*)'", text)
         old = Path(kept.group(1).replace("''", "'"))
-        if old.parent != folder:
-            text = text.replace(f"'{kept.group(1)}'", sql_literal(folder / old.name), 1)
-            con.execute(text.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1))
+        new = folder / old.name
+        # A copy not found here (the warehouse moved without its folder), or not this
+        # user's to read, leaves the view as it was: naming it would fail.
+        if old.parent != folder and os.access(new, os.R_OK):
+            text = text.replace(f"'{kept.group(1)}'", sql_literal(new), 1)
+            create = "CREATE OR REPLACE TEMP VIEW" if temporary else "CREATE OR REPLACE VIEW"
+            con.execute(text.replace("CREATE VIEW", create, 1))
 
 
 def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
@@ -225,6 +231,7 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
             f"{path}: warehouse schema version {found}, this liver-audit reads version "
             f"{SCHEMA_VERSION}: run an audit into a new --warehouse"
         )
+    repoint_raw_views(con, temporary=True)
     if not external_access:
         # The kept copies stay readable (the raw_* views), and nothing else: DuckDB refuses
         # to write even these paths (it writes a temporary file beside them first).

@@ -8,7 +8,7 @@ import pytest
 from liver_audit.errors import StageFailed
 from liver_audit.load import prepare_file, write_prepared
 from liver_audit.progress import Stages
-from liver_audit.warehouse import connect
+from liver_audit.warehouse import connect, open_read_only
 from tests.tables import episode_extract, load
 
 ROWS = [
@@ -64,8 +64,29 @@ def test_a_warehouse_moved_with_its_folder_finds_its_kept_files(tmp_path):
     for name in ["warehouse.duckdb", "warehouse.duckdb.delivered"]:
         shutil.move(tmp_path / "before" / name, tmp_path / "after" / name)
     shutil.rmtree(tmp_path / "before")
-    with connect(tmp_path / "after" / "warehouse.duckdb") as con:
+    moved = tmp_path / "after" / "warehouse.duckdb"
+    # read-only first, as `liver-audit sql` opens it: it cannot re-point the views itself
+    with open_read_only(moved, external_access=False) as con:
         assert con.sql("select count(*) from raw_episode_extract_1").fetchall() == [(2,)]
+    with connect(moved) as con:
+        assert con.sql("select count(*) from raw_episode_extract_1").fetchall() == [(2,)]
+    with open_read_only(moved, external_access=False) as con:
+        temporary = con.sql(
+            "select count(*) from duckdb_views() where temporary and view_name like 'raw_%'"
+        )
+        assert temporary.fetchall() == [(0,)]  # re-pointed for good by the writer
+
+
+def test_a_warehouse_moved_without_its_folder_still_opens(tmp_path):
+    extract = extract_with_a_malformed_line(tmp_path / "extract.txt")
+    (tmp_path / "before").mkdir()
+    with connect(tmp_path / "before" / "warehouse.duckdb") as con:
+        load(con, extract)
+    shutil.move(tmp_path / "before" / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        assert con.sql("select count(*) from episodes").fetchall() == [(2,)]
+        views = con.sql("select sql from duckdb_views() where view_name like 'raw_%'").fetchall()
+    assert str(tmp_path / "before" / "warehouse.duckdb.delivered") in views[0][0]  # as it was
 
 
 def test_a_file_that_changes_while_it_loads_is_not_loaded(tmp_path):

@@ -1,9 +1,13 @@
 """A fanned-out run tells a worker that is still preparing a file from one that died: the
-worker's heartbeat file changes every few seconds while it works."""
+worker's heartbeat file changes every few seconds while it works. A worker never writes
+into a run that has ended."""
 
 import time
 
-from liver_audit.fan_out import Liveness, beating
+import pytest
+
+from liver_audit.errors import StageFailed
+from liver_audit.fan_out import Liveness, beating, file_folder, prepare_to_folder
 
 
 class Clock:
@@ -50,3 +54,14 @@ def test_beating_writes_the_worker_and_a_new_count_until_the_block_ends(tmp_path
     time.sleep(0.2)
     assert worker == "worker-x" and int(during) >= 3
     assert heartbeat.read_text() == after  # stopped with the block
+
+
+def test_a_worker_that_takes_a_file_after_its_run_ended_writes_nothing(tmp_path):
+    """The run deletes its work folder at its end (clear_up); a worker that starts on one of
+    its files late, or that was taken for dead, must not make it again."""
+    folder = file_folder(tmp_path / "work", "20261129T020000Z-abcdef", file_id=3)
+    extract = tmp_path / "extract.txt"
+    extract.write_text("EPIKEY|PROCODE3\n1|RXA\n")
+    with pytest.raises(StageFailed, match="extract.txt: its run has ended"):
+        prepare_to_folder(extract, "episode_extract", 3, folder, synonyms=[])
+    assert list(tmp_path.iterdir()) == [extract]
