@@ -50,5 +50,5 @@ worker: $(INSTALLED)
 		--pool $${LIVER_AUDIT_POOL:-liver-audit} --type process --limit 1
 
 clean:
-	rm -rf $(VENV) .prefect reports data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.tmp \
+	rm -rf $(VENV) .prefect reports data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.tmp \
 		data/warehouse.duckdb.delivered data/warehouse.duckdb.lock

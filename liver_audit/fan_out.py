@@ -12,6 +12,7 @@ warehouse, the quarantine and the audit files are the same either way.
 
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -30,11 +31,13 @@ from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_ro
 from liver_audit.extracts import RawFile, discard, keep_delivered
 from liver_audit.load import FILE_KINDS, FileResult, PreparedFile, prepare_file, write_prepared
 from liver_audit.progress import StageRecord, Stages
-from liver_audit.warehouse import connect, delivered_folder
+from liver_audit.warehouse import clear_left_by_ended_processes, connect, delivered_folder
 
 PREPARE_FLOW = "liver-audit-prepare"
 ENTRYPOINT = "flows/fan_out.py:prepare_on_worker"
 MANIFEST, FAILURE = "manifest.json", "failure.json"
+# A worker's scratch folder, in the machine's temporary folder: SCRATCH<host>-<pid>-<random>.
+SCRATCH = "liver-audit-scratch-"
 # How often the run asks the server whether a worker has finished a file.
 POLL_SECONDS = 1.0
 # A worker preparing a file beats in the file's folder this often; the run hands a file whose
@@ -80,7 +83,7 @@ def prepare_to_folder(
     try:
         # Never the run's folder: gone, the run has ended, and no episode-level rows are
         # to be left behind by a worker that takes a file late or was taken for dead.
-        folder.mkdir(mode=0o700)
+        folder.mkdir()
     except FileNotFoundError:
         raise StageFailed(f"{path.name}: its run has ended (its work folder is gone)") from None
     stages = Stages(path.name)
@@ -132,8 +135,13 @@ def beating(path: Path):
 @contextmanager
 def scratch_warehouse(synonyms: list[list[str]]):
     """A throw-away DuckDB file on this machine (it spills under the same memory limit as
-    the warehouse), with the run's approach synonym table."""
-    with tempfile.TemporaryDirectory(prefix="liver-audit-") as scratch:
+    the warehouse), with the run's approach synonym table. Its folder is named after this
+    process, so that one a killed process left (episode-level rows) is deleted by the next
+    file prepared on the machine."""
+    host = re.escape(f"{SCRATCH}{socket.gethostname()}-")
+    clear_left_by_ended_processes(Path(tempfile.gettempdir()), host + r"(\d+)-")
+    prefix = f"{SCRATCH}{socket.gethostname()}-{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         con = connect(Path(scratch) / "prepare.duckdb")
         try:
             frame = pl.DataFrame(synonyms, schema=["synonym", "approach"], orient="row")
@@ -207,7 +215,7 @@ def hand_out(
         for row in con.execute("select synonym, approach from approach_synonyms").fetchall()
     ]
     ensure_deployment(work_pool)
-    (work_folder / run_id).mkdir(mode=0o700, parents=True, exist_ok=True)  # see clear_up
+    (work_folder / run_id).mkdir(parents=True, exist_ok=True)  # see prepare_to_folder
     flow_runs = {
         delivery.file_id: dispatch(work_pool, run_id, delivery, work_folder, synonyms)
         for delivery in loads  # in delivery order: the pool's workers take them as they are free

@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -47,11 +48,15 @@ def connect(
     # for the whole database, so never switched off while loads may run side by side.
     con.execute("set preserve_insertion_order = true")
     if str(path) != ":memory:":
-        temp = str(Path(path).with_suffix(".tmp"))
+        # DuckDB's own choice (<file>.tmp: one warehouse, one folder), made private before
+        # DuckDB spills episode-level rows there; a process killed leaves its spill files
+        # (clear_left_by_ended_processes removes them).
+        temp = spill_folder(path)
+        temp.mkdir(mode=0o700, exist_ok=True)
         # Connections share the database (a run holds one open throughout); once it has
         # spilled, setting its temp directory again, even to the same, raises.
-        if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != temp:
-            con.execute("set temp_directory = ?", [temp])
+        if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != str(temp):
+            con.execute("set temp_directory = ?", [str(temp)])
     key = None if str(path) == ":memory:" else str(Path(path).resolve())
     if key is None or key not in _SET_UP:
         con.execute(sql("warehouse"))
@@ -85,6 +90,43 @@ def connect(
     return con
 
 
+def spill_folder(path: str | Path) -> Path:
+    """Where DuckDB spills what outgrows its memory limit: <warehouse file>.tmp/."""
+    return Path(f"{path}.tmp")
+
+
+# A DuckDB process's spill files: duckdb_temp_<process id>_... (DuckDB 2.0).
+SPILL_FILE = r"duckdb_temp_(\d+)_"
+
+
+def clear_left_by_ended_processes(folder: Path, pattern: str) -> int:
+    """Delete the files and folders in `folder` whose names match `pattern` (its first group
+    a process id) where that process has ended: a process killed (power, SIGKILL, out of
+    memory) leaves its spill files or scratch database behind, episode-level rows that
+    nothing else deletes. Those of live processes, and any other name, are left alone.
+    Returns how many were deleted."""
+    deleted = 0
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        owner = re.match(pattern, entry.name)
+        if owner and not process_alive(int(owner.group(1))):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 def sql_literal(value: str | Path) -> str:
     """A SQL string literal, for where DuckDB takes no parameters (a view, a SET)."""
     return "'" + str(value).replace("'", "''") + "'"
@@ -94,10 +136,16 @@ def delivered_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Where the warehouse keeps a copy of each file it loaded: the folder named after its
     file, plus .delivered (data/warehouse.duckdb.delivered/), so that no two warehouse files
     share one. None for an in-memory warehouse."""
+    path = database_file(con)
+    return Path(f"{path}.delivered") if path else None
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The warehouse file this connection has open; None in memory."""
     (path,) = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchall()[0]
-    return Path(f"{Path(path).resolve()}.delivered") if path else None
+    return Path(path).resolve() if path else None
 
 
 def repoint_raw_views(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
@@ -307,6 +355,8 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
         for kept in folder.iterdir():
             if kept.name.split(".")[0] not in loaded:
                 kept.unlink()
+    if (path := database_file(con)) is not None:  # a killed run's or sql session's spill
+        clear_left_by_ended_processes(spill_folder(path), SPILL_FILE)
     return len(interrupted)
 
 

@@ -71,13 +71,25 @@ def read(warehouse: Path, query: str) -> list[tuple]:
 
 def start_worker(name: str, prefect_env: dict, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     """A process worker of the pool, one file at a time, beating every 2 s (the server takes
-    it for offline 6 s after its last beat)."""
+    it for offline 6 s after its last beat). The workers share one temporary folder, as
+    on one machine."""
     log = tmp_path / f"{name}.log"
     command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
                "--type", "process", "--name", name, "--limit", "1"]  # fmt: skip
+    machine_tmp(tmp_path).mkdir(exist_ok=True)
     env = prefect_env | {"LIVER_AUDIT_WORKER": name, "PREFECT_WORKER_QUERY_SECONDS": "1",
-                         "PREFECT_WORKER_HEARTBEAT_SECONDS": "2"}  # fmt: skip
+                         "PREFECT_WORKER_HEARTBEAT_SECONDS": "2",
+                         "TMPDIR": str(machine_tmp(tmp_path))}  # fmt: skip
     return start(command, env, log), log
+
+
+def machine_tmp(tmp_path: Path) -> Path:
+    return tmp_path / "machine-tmp"
+
+
+def scratch_left(tmp_path: Path) -> list[Path]:
+    """The workers' scratch folders left in the machine's temporary folder."""
+    return list(machine_tmp(tmp_path).glob("liver-audit-scratch-*"))
 
 
 def kill_machine(worker: subprocess.Popen) -> None:
@@ -195,6 +207,7 @@ def test_two_workers_share_the_files_and_the_results_match_one_machine(
     # The worker's flow runs ended as the files did; the work folder holds no rows after.
     assert flow_run_states(url) == ["COMPLETED"] * 5 + ["FAILED"]
     assert list(work_folder.iterdir()) == []
+    assert scratch_left(tmp_path) == []
 
 
 def test_fan_out_needs_the_workers_server_and_a_work_folder(tmp_path):
@@ -242,6 +255,8 @@ def test_a_file_whose_worker_dies_goes_to_another_worker(prefect_env, prefect_se
     )
     assert prepared_by == [("worker-b",)]
     assert flow_run_states(prefect_env["PREFECT_API_URL"]) == ["COMPLETED"] * 3 + ["CRASHED"]
+    # worker-a's scratch warehouse went when worker-b next prepared a file on the machine
+    assert scratch_left(tmp_path) == []
 
 
 def test_a_file_whose_flow_run_is_killed_is_prepared_again(prefect_env, prefect_server, tmp_path):
@@ -259,6 +274,7 @@ def test_a_file_whose_flow_run_is_killed_is_prepared_again(prefect_env, prefect_
         "select status, error from run_stages where stage = 'wait' order by started_at",
     ) == [("failed", "WorkerStopped"), ("completed", None)]
     assert flow_run_states(prefect_env["PREFECT_API_URL"]) == ["COMPLETED", "CRASHED"]
+    assert scratch_left(tmp_path) == []  # the killed process's, deleted by the next
 
 
 def test_a_run_whose_only_worker_dies_fails_instead_of_hanging(
@@ -279,3 +295,5 @@ def test_a_run_whose_only_worker_dies_fails_instead_of_hanging(
     )
     # the first try, and the one nobody took
     assert flow_run_states(prefect_env["PREFECT_API_URL"]) == ["CANCELLED", "CRASHED"]
+    # nothing prepared a file on the dead machine since: its scratch is still there
+    assert len(scratch_left(tmp_path)) == 1
