@@ -135,6 +135,8 @@ def prepare_file(
         with stages("stage") as staging:
             for name in file_kind.staged:  # temporary tables: this connection's own
                 con.execute(f"create or replace temp table {name} as {sql(name)}")
+            for statement in file_kind.completed_by:
+                con.execute(sql(statement))
             staging.rows = _count(con, file_kind.staged[0])
         with stages("validate", rows=staging.rows):
             failures = pl.concat(
@@ -348,11 +350,13 @@ def _replace_theatre_records(con: duckdb.DuckDBPyConnection, file_id: int) -> No
 @dataclass(frozen=True)
 class FileKind:
     """How one kind of input file loads: its staged tables (sql/, the first one row per
-    source row), the contract each must meet (schemas/), and how its rows replace older ones."""
+    source row), the statements (sql/) that complete them once stored, the contract each
+    must meet (schemas/), and how its rows replace older ones."""
 
     staged: list[str]
     contracts: dict
     replace: Callable[[duckdb.DuckDBPyConnection, int], None]
+    completed_by: tuple[str, ...] = ()
 
 
 FILE_KINDS = {
@@ -360,6 +364,7 @@ FILE_KINDS = {
         staged=["stg_episodes", "stg_procedures"],
         contracts={"stg_episodes": StagedEpisode, "stg_procedures": StagedProcedure},
         replace=_replace_episodes,
+        completed_by=("stg_episodes_id_copies",),
     ),
     "theatre_records": FileKind(
         staged=["stg_theatre_records"],

@@ -42,6 +42,7 @@ def connect(
         if "lock" in str(error).lower():
             raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
         raise
+    quiet(con)
     limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
     con.execute(f"set memory_limit = '{limit}'")
     # A staging input's rowid numbers its rows in file order (source_row): DuckDB's default,
@@ -88,6 +89,12 @@ def connect(
             _SET_UP.add(key)
     con.execute(sql("macros"))  # temporary: per connection
     return con
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """No progress bar: DuckDB draws one on stdout for any query over 2 s, into the run's
+    piped or scheduled output and into `liver-audit sql --csv` exports."""
+    con.execute("set enable_progress_bar = false")
 
 
 def spill_folder(path: str | Path) -> Path:
@@ -266,6 +273,7 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
         raise WarehouseBusy(
             f"{path}: the warehouse is in use by a run; try again when it ends"
         ) from None
+    quiet(con)
     try:
         rows = con.execute(
             "select value from warehouse_info where key = 'schema_version'"

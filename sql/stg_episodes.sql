@@ -22,20 +22,12 @@ cleaned as (
     from raw_episodes
 ),
 
--- every copy of a repeated id is quarantined, so each copy carries the count
-repeated_ids as (
-    select episode_id, count(*) as copies
-    from cleaned
-    where episode_id is not null
-    group by episode_id
-    having count(*) > 1
-),
-
 final as (
     select
         cleaned.source_row,
         cleaned.episode_id,
-        coalesce(repeated_ids.copies, 1) as episode_id_copies,
+        -- counted once the rows are stored, by stg_episodes_id_copies.sql
+        1::bigint as episode_id_copies,
         cleaned.provider_code,
         cleaned.admission_date_text,
         hes_date(cleaned.admission_date_text) as admission_date,
@@ -51,7 +43,6 @@ final as (
             as primary_diagnosis_code,
         cleaned.version_hash,
     from cleaned
-    left join repeated_ids on repeated_ids.episode_id = cleaned.episode_id
 )
 
 select * from final

@@ -4,12 +4,25 @@ at a prompt; writes and file access are refused in one line."""
 import csv
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
 from flows.audit import audit_run
 from tests.conftest import SAMPLE
 from tests.test_cli import liver_audit
+
+# The setting in a run's connection and in `liver-audit sql`'s, one after the other.
+SETTINGS = """
+import sys
+from liver_audit.warehouse import connect, open_read_only
+query = "select current_setting('enable_progress_bar')"
+with connect(sys.argv[1]) as con:
+    print(con.sql(query).fetchall()[0][0])
+with open_read_only(sys.argv[1], external_access=False) as con:
+    print(con.sql(query).fetchall()[0][0])
+"""
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +46,16 @@ def test_a_query_prints_a_table_of_the_stable_views(warehouse):
     assert lines[0].split() == ["outcome", "n"]
     assert lines[1].split() == ["compliant", "21"]
     assert lines[-1] == "(6 rows)"
+
+
+def test_no_connection_draws_duckdbs_progress_bar(warehouse):
+    """DuckDB draws a progress bar on stdout for any query over 2 s: into a run's piped
+    output and an export. (Checked in a process of its own: under pytest's capture DuckDB
+    leaves it off anyway.)"""
+    settings = subprocess.run(
+        [sys.executable, "-c", SETTINGS, warehouse], capture_output=True, text=True, check=True
+    )
+    assert settings.stdout.split() == ["False", "False"]
 
 
 def test_csv_and_json_export_every_row(warehouse):

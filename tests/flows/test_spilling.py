@@ -32,9 +32,9 @@ def test_a_run_that_spills_to_disk_completes(prefect_harness, tmp_path, monkeypa
 SPILLING_PROCESS = """
 import sys, time
 from liver_audit.warehouse import connect
-con = connect(sys.argv[1], memory_limit="50MB")
+con = connect(sys.argv[1], memory_limit="150MB")
 con.execute("create temp table spilled as select range as n, md5(range::varchar) as episode_id "
-            "from range(2000000) order by episode_id")
+            "from range(5000000) order by episode_id")
 print("spilled", flush=True)
 time.sleep(600)
 """
