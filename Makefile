@@ -51,4 +51,4 @@ worker: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .prefect reports data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.tmp \
-		data/warehouse.duckdb.delivered data/warehouse.duckdb.lock
+		data/warehouse.duckdb.delivered data/warehouse.duckdb.lock data/warehouse.tmp

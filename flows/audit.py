@@ -313,8 +313,8 @@ def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed,
             fanned_out = hand_out(warehouse_path, run_id, loads, work_pool, work_folder)
         files = load_in_order(warehouse_path, run_id, loads, fanned_out)
     finally:
-        if fanned_out:
-            fan_out.clear_up(fanned_out.work_folder, run_id)
+        if work_pool and loads:  # also after a hand-out that failed part way
+            fan_out.clear_up(Path(work_folder), run_id)
         if move_processed:
             for delivery in deliveries:
                 move_from_inbox(delivery, run_id)

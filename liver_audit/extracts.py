@@ -142,9 +142,12 @@ _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 _DIGESTS: dict[tuple[str, int, int], Future] = {}
 
 
-def _stamp(path: Path) -> tuple[str, int, int]:
+def _stamp(path: Path) -> tuple:
+    """What changes when a file is written or replaced: its change time too, which no
+    copying tool can set back (cp -p and rsync -a keep the modified time)."""
     stat = path.stat()
-    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+            stat.st_ctime_ns)  # fmt: skip
 
 
 def start_hashing(path: Path) -> Future:

@@ -48,6 +48,7 @@ WORKER_TIMEOUT = float(os.environ.get("LIVER_AUDIT_WORKER_TIMEOUT", "300"))
 # A file whose worker stopped goes back to the pool this many times (another machine takes
 # it); not more, in case the file itself is what stops them (a worker killed for memory).
 HAND_BACK_TIMES = 1
+CLEAR_UP_TRIES = 10
 
 
 class WorkerStopped(StageFailed):
@@ -85,7 +86,10 @@ def prepare_to_folder(
         # to be left behind by a worker that takes a file late or was taken for dead.
         folder.mkdir()
     except FileNotFoundError:
-        raise StageFailed(f"{path.name}: its run has ended (its work folder is gone)") from None
+        raise StageFailed(
+            f"{path.name}: its run's work folder is gone (the run has ended, or the share "
+            "is not mounted here)"
+        ) from None
     stages = Stages(path.name)
     try:
         with (
@@ -139,7 +143,7 @@ def scratch_warehouse(synonyms: list[list[str]]):
     process, so that one a killed process left (episode-level rows) is deleted by the next
     file prepared on the machine."""
     host = re.escape(f"{SCRATCH}{socket.gethostname()}-")
-    clear_left_by_ended_processes(Path(tempfile.gettempdir()), host + r"(\d+)-")
+    clear_left_by_ended_processes(Path(tempfile.gettempdir()), host + r"(\d+)-[^-]+")
     prefix = f"{SCRATCH}{socket.gethostname()}-{os.getpid()}-"
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         con = connect(Path(scratch) / "prepare.duckdb")
@@ -441,6 +445,8 @@ def worker_records(records: list[dict]) -> list[StageRecord]:
 def clear_up(work_folder: Path, run_id: str) -> None:
     """At the run's end: cancel the flow runs of files it did not get to (a failure stopped
     it), and delete its part of the work folder (episode-level rows, not to linger)."""
+    if not (work_folder / run_id).exists():
+        return  # nothing was handed out
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
     from prefect.states import Cancelled, Cancelling
@@ -455,4 +461,9 @@ def clear_up(work_folder: Path, run_id: str) -> None:
                 # a running one is stopped by its worker; one not yet taken is just dropped
                 new_state = Cancelling() if state and state.is_running() else Cancelled()
                 client.set_flow_run_state(flow_run.id, new_state, force=True)
-    shutil.rmtree(work_folder / run_id, ignore_errors=True)
+    # A worker being stopped may still write a file as the folder goes: until it is gone.
+    for _ in range(CLEAR_UP_TRIES):
+        shutil.rmtree(work_folder / run_id, ignore_errors=True)
+        if not (work_folder / run_id).exists():
+            return
+        time.sleep(1)

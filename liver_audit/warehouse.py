@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +54,8 @@ def connect(
         # (clear_left_by_ended_processes removes them).
         temp = spill_folder(path)
         temp.mkdir(mode=0o700, exist_ok=True)
+        with suppress(PermissionError):  # another user's: theirs to keep
+            temp.chmod(0o700)  # made before by a DuckDB session, with the umask's mode
         # Connections share the database (a run holds one open throughout); once it has
         # spilled, setting its temp directory again, even to the same, raises.
         if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != str(temp):
@@ -103,18 +105,22 @@ def spill_folder(path: str | Path) -> Path:
 
 
 # A DuckDB process's spill files: duckdb_temp_<process id>_... (DuckDB 2.0).
-SPILL_FILE = r"duckdb_temp_(\d+)_"
+SPILL_FILE = r"duckdb_temp_(\d+)_.*"
 
 
 def clear_left_by_ended_processes(folder: Path, pattern: str) -> int:
-    """Delete the files and folders in `folder` whose names match `pattern` (its first group
-    a process id) where that process has ended: a process killed (power, SIGKILL, out of
+    """Delete the files and folders in `folder` whose whole names match `pattern` (its first
+    group a process id) where that process has ended: a process killed (power, SIGKILL, out of
     memory) leaves its spill files or scratch database behind, episode-level rows that
     nothing else deletes. Those of live processes, and any other name, are left alone.
     Returns how many were deleted."""
     deleted = 0
-    for entry in folder.iterdir() if folder.is_dir() else []:
-        owner = re.match(pattern, entry.name)
+    try:
+        entries = list(folder.iterdir())
+    except OSError:  # none yet, or not ours to read
+        entries = []
+    for entry in entries:
+        owner = re.fullmatch(pattern, entry.name)
         if owner and not process_alive(int(owner.group(1))):
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
@@ -363,8 +369,9 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
         for kept in folder.iterdir():
             if kept.name.split(".")[0] not in loaded:
                 kept.unlink()
-    if (path := database_file(con)) is not None:  # a killed run's or sql session's spill
-        clear_left_by_ended_processes(spill_folder(path), SPILL_FILE)
+    if database_file(con) is not None:  # a killed run's or sql session's spill files
+        (spill,) = con.execute("select current_setting('temp_directory')").fetchall()[0]
+        clear_left_by_ended_processes(Path(spill), SPILL_FILE)
     return len(interrupted)
 
 

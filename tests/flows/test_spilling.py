@@ -44,16 +44,17 @@ def test_what_a_killed_process_spilled_is_deleted_by_the_next_run(tmp_path):
     """A process killed outright (SIGKILL, out of memory) leaves its spill files, episode-level
     rows, in <warehouse file>.tmp/: the next run's start deletes them, and only them."""
     warehouse = tmp_path / "warehouse.duckdb"
+    spill = tmp_path / "warehouse.duckdb.tmp"
+    spill.mkdir(mode=0o755)  # as a DuckDB session made it before: the umask's mode
     with connect(warehouse):
         pass
+    assert stat.S_IMODE(spill.stat().st_mode) == 0o700
     process = subprocess.Popen(
         [sys.executable, "-c", SPILLING_PROCESS, str(warehouse)], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout.readline() == "spilled\n"
     process.kill()
     process.wait()
-    spill = tmp_path / "warehouse.duckdb.tmp"
-    assert stat.S_IMODE(spill.stat().st_mode) == 0o700
     assert list(spill.glob(f"duckdb_temp_{process.pid}_*"))
     alive = spill / f"duckdb_temp_{os.getpid()}_0_owner"  # a live process's: kept
     alive.touch()

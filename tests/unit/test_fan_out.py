@@ -2,12 +2,24 @@
 worker's heartbeat file changes every few seconds while it works. A worker never writes
 into a run that has ended."""
 
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from liver_audit.errors import StageFailed
-from liver_audit.fan_out import Liveness, beating, file_folder, prepare_to_folder
+from liver_audit.fan_out import (
+    Liveness,
+    beating,
+    file_folder,
+    prepare_to_folder,
+    scratch_warehouse,
+)
 
 
 class Clock:
@@ -62,6 +74,26 @@ def test_a_worker_that_takes_a_file_after_its_run_ended_writes_nothing(tmp_path)
     folder = file_folder(tmp_path / "work", "20261129T020000Z-abcdef", file_id=3)
     extract = tmp_path / "extract.txt"
     extract.write_text("EPIKEY|PROCODE3\n1|RXA\n")
-    with pytest.raises(StageFailed, match="extract.txt: its run has ended"):
+    with pytest.raises(StageFailed, match="extract.txt: its run's work folder is gone"):
         prepare_to_folder(extract, "episode_extract", 3, folder, synonyms=[])
     assert list(tmp_path.iterdir()) == [extract]
+
+
+def test_a_scratch_warehouse_a_killed_worker_left_goes_with_the_next_file(tmp_path, monkeypatch):
+    """Only this machine's, of processes that have ended: not a live one's, nor one of a
+    machine whose name starts with this one's."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    host, pid = socket.gethostname(), int(ended.stdout)
+    left = tmp_path / f"liver-audit-scratch-{host}-{pid}-k1ll3d"
+    live = tmp_path / f"liver-audit-scratch-{host}-{os.getpid()}-l1v3"
+    # of the machine named "<host>-<pid>", its process <pid>
+    other_machine = tmp_path / f"liver-audit-scratch-{host}-{pid}-{pid}-0th3r"
+    for folder in (left, live, other_machine):
+        folder.mkdir()
+        (folder / "prepare.duckdb").touch()
+    with scratch_warehouse(synonyms=[]) as con:
+        (scratch,) = con.sql("select path from duckdb_databases() where path != ''").fetchall()
+        assert sorted(tmp_path.iterdir()) == sorted([live, other_machine, Path(scratch[0]).parent])
+    assert sorted(tmp_path.iterdir()) == sorted([live, other_machine])
