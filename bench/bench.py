@@ -233,6 +233,17 @@ def print_stage_table(runs: list[dict]) -> None:
         )
 
 
+def machine() -> dict:
+    """What the figures were measured on."""
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
 def write_results(path: Path, header: dict, runs: list[dict]) -> None:
     """Write the machine and command header with these runs as JSON."""
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -282,13 +293,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="liver-audit-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     header = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "duckdb": duckdb.__version__,
-        },
+        "machine": machine(),
         "command": args.command,
         "poll_seconds": POLL_SECONDS,
     }
