@@ -3,7 +3,7 @@
 Generates --years synthetic extracts of --rows each (different seeds: different episodes, as
 different years are), then runs `liver-audit run` on the first one, the first two, ... all of
 them, each time into a fresh warehouse. Prints wall time, peak memory of the whole process
-tree and seconds per year; writes bench/results/years.json."""
+tree and seconds per year; writes bench/results/years-<format>.json."""
 
 import argparse
 import shutil
@@ -61,8 +61,9 @@ def main() -> None:
         "rows_a_year": args.rows,
         "format": args.format,
     }
-    write_results(RESULTS_DIR / "years.json", header, runs)
-    print(f"results written to {RESULTS_DIR / 'years.json'}")
+    results = RESULTS_DIR / f"years-{args.format}.json"
+    write_results(results, header, runs)
+    print(f"results written to {results}")
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
 # One background thread hashes input files; hashlib releases the GIL on large blocks, so
 # hashing overlaps with waiting for Prefect's server and with DuckDB's reading.
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-_DIGESTS: dict[tuple[str, int, int], Future] = {}
+_DIGESTS: dict[tuple, Future] = {}
 
 
 def _stamp(path: Path) -> tuple:
@@ -151,8 +151,8 @@ def _stamp(path: Path) -> tuple:
 
 
 def start_hashing(path: Path) -> Future:
-    """The file's SHA-256 as a future; a file is hashed once per process (per size and
-    modified time, taken before it is read)."""
+    """The file's SHA-256 as a future; a file is hashed once per process (per _stamp, taken
+    before it is read)."""
     key = _stamp(path)
     if key not in _DIGESTS:
         _DIGESTS[key] = _HASHING.submit(_sha256, path)
@@ -160,9 +160,9 @@ def start_hashing(path: Path) -> Future:
 
 
 def unchanged_since_hashed(path: Path, sha256: str) -> bool:
-    """Whether the file still has the size and modified time it had when it was hashed to
-    `sha256`: if not, what was read, kept and hashed may be different versions of it (a
-    delivery still being written, or written again, while it was loaded)."""
+    """Whether the file still has the _stamp it had when it was hashed to `sha256`: if not,
+    what was read, kept and hashed may be different versions of it (a delivery still being
+    written, written again or replaced while it was loaded)."""
     try:
         digest = _DIGESTS.get(_stamp(path))
     except OSError:  # gone

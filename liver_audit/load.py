@@ -176,8 +176,8 @@ def write_prepared(
                 raw.copying.result()  # the kept copy is complete before the load commits
             if not unchanged_since_hashed(path, digest):
                 raise StageFailed(
-                    f"{path.name}: changed while it was being loaded (its size or modified "
-                    "time is not what it was when hashed); not loaded: the next run loads it"
+                    f"{path.name}: changed while it was being loaded (not as it was when "
+                    "hashed); not loaded: the next run loads it"
                 )
             create_raw_view(con, raw)
             result = FileResult(
