@@ -142,10 +142,11 @@ def scratch_warehouse(synonyms: list[list[str]]):
     the warehouse), with the run's approach synonym table. Its folder is named after this
     process, so that one a killed process left (episode-level rows) is deleted by the next
     file prepared on the machine."""
-    host = re.escape(f"{SCRATCH}{socket.gethostname()}-")
-    clear_left_by_ended_processes(Path(tempfile.gettempdir()), host + r"(\d+)-[^-]+")
-    prefix = f"{SCRATCH}{socket.gethostname()}-{os.getpid()}-"
-    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+    this_machine = f"{SCRATCH}{socket.gethostname()}-"
+    clear_left_by_ended_processes(
+        Path(tempfile.gettempdir()), re.escape(this_machine) + r"(\d+)-[^-]+"
+    )
+    with tempfile.TemporaryDirectory(prefix=f"{this_machine}{os.getpid()}-") as scratch:
         con = connect(Path(scratch) / "prepare.duckdb")
         try:
             frame = pl.DataFrame(synonyms, schema=["synonym", "approach"], orient="row")
