@@ -46,11 +46,13 @@ from liver_audit.report import compliance
 from liver_audit.warehouse import (
     finish_run,
     load_reference_tables,
+    record_audit_files,
     record_stages,
     record_summary,
     recover_interrupted_runs,
     run_lock,
     start_run,
+    take_over_unreported_runs,
     warehouse,
 )
 
@@ -159,6 +161,7 @@ def write_audit_files(warehouse_path: str, summary: dict, out_dir: str) -> None:
     with timed(warehouse_path, summary["run_id"], "writing the audit files") as (con, stages):
         with stages("write") as writing:
             writing.rows = write_outputs(con, summary, Path(out_dir))
+        record_audit_files(con, summary["run_id"], Path(out_dir))
 
 
 @task(name="export-parquet", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient)
@@ -246,8 +249,14 @@ def audit_run(
             con = held.enter_context(warehouse(warehouse_path))
             interrupted = recover_interrupted_runs(con)
             start_run(con, run_id)
+            taken_over = take_over_unreported_runs(con, run_id)
         if interrupted:
             get_run_logger().warning("%d earlier run(s) had been interrupted", interrupted)
+        if taken_over:
+            get_run_logger().warning(
+                "%d earlier run(s) loaded files but wrote no audit files: reported in this run's",
+                taken_over,
+            )
         status, reason = "failed", None
         try:
             summary = audit(
@@ -319,10 +328,10 @@ def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed,
             for delivery in deliveries:
                 move_from_inbox(delivery, run_id)
     check_reconciled(files)
-    # Also assesses files an interrupted run loaded but never assessed.
+    # Also assesses the files of the runs it took over (loaded, never reported).
     assessed = assess_episodes(warehouse_path, run_id)
     summary = summarise(warehouse_path, run_id)
-    new = bool(files or assessed)
+    new = bool(summary["files"] or assessed)
     if new:
         write_audit_files(warehouse_path, summary, str(out))
         if parquet:

@@ -11,6 +11,8 @@
 """
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -20,8 +22,8 @@ from liver_audit import __version__
 from liver_audit.catalogue import load_catalogue
 from liver_audit.disclosure import shareable_summary
 from liver_audit.report import RunHistory, render_report
-from liver_audit.warehouse import sql
-from liver_audit.worklist import write_worklist
+from liver_audit.warehouse import clear_left_by_ended_processes, sql
+from liver_audit.worklist import FORMULA_START, write_worklist
 
 ASSESSMENT_COLUMNS = [
     "episode_id", "position", "procedure_code", "approach_code", "documented_approach",
@@ -29,6 +31,20 @@ ASSESSMENT_COLUMNS = [
     "provider_code", "admission_date", "episode_start_date", "episode_end_date",
     "procedure_date", "rule_id",
 ]  # fmt: skip
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """A CSV a spreadsheet opens safely: text that a spreadsheet would read as a formula
+    (=, +, -, @, tab, CR first) gets a leading apostrophe, as OWASP advises for CSV injection
+    (`=HYPERLINK(...)` as an episode id, say); the workbook keeps such text as it is."""
+    frame.with_columns(
+        pl.when(pl.col(name).str.slice(0, 1).is_in(FORMULA_START))
+        .then("'" + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    ).write_csv(path)
 
 
 def run_assessments(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
@@ -52,7 +68,7 @@ def run_quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
             string_agg(coalesce(quarantine.value, ''), '; ' order by quarantine.reason, quarantine.field) as value,
         from quarantine
         inner join input_files using (file_id)
-        where input_files.run_id = ?
+        where input_files.run_id in (select run_id from reported_runs(?))
         group by quarantine.file_id, quarantine.source_file, quarantine.source_row
         order by quarantine.file_id, quarantine.source_row
         """,
@@ -67,7 +83,8 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         """
         select file_name, file_kind, file_format, sha256, rows_read, rows_loaded, rows_quarantined,
             rows_unchanged
-        from input_files where run_id = ? order by file_id
+        from input_files where run_id in (select run_id from reported_runs(?))
+        order by file_id
         """,
         params=[run_id],
     ).pl()
@@ -83,7 +100,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
             """
             select reason, count(distinct (quarantine.file_id, source_row))
             from quarantine inner join input_files using (file_id)
-            where input_files.run_id = ? group by reason order by reason
+            where input_files.run_id in (select run_id from reported_runs(?)) group by reason order by reason
             """,
             [run_id],
         ).fetchall()
@@ -94,7 +111,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         with run_theatre as (
             select theatre_records.*
             from theatre_records inner join input_files using (file_id)
-            where input_files.run_id = ?
+            where input_files.run_id in (select run_id from reported_runs(?))
         )
         select
             count(*) as records_loaded,
@@ -113,10 +130,17 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         .to_dicts()[0]
     )
     assessed = sum(outcomes.values())
+    # A file skipped because a run this one reports loaded it is no skip in these files.
     ledger = con.sql(
-        "select action, file_name, reason from ledger "
-        "where run_id = ? and action in ('skipped', 'refused') order by seen_at, file_name",
-        params=[run_id],
+        """
+        select action, file_name, reason from ledger
+        where run_id in (select run_id from reported_runs($run))
+            and (action = 'refused' or action = 'skipped' and sha256 not in (
+                select sha256 from input_files
+                where run_id in (select run_id from reported_runs($run))))
+        order by seen_at, file_name
+        """,
+        params={"run": run_id},
     ).fetchall()
     return {
         "run_id": run_id,
@@ -138,18 +162,40 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
     }
 
 
+# A folder of audit files being written, beside its final place, by process id.
+WRITING = r"\..+\.writing-(\d+)"
+
+
 def write_outputs(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> int:
-    """Write the run's audit files into out_dir; returns the assessments written."""
+    """Write the run's audit files into out_dir, whole or not at all: they are written into
+    a folder beside it, moved into place once complete. A run killed meanwhile leaves that
+    folder (episode-level rows), which the next write there deletes; the next run reports
+    the killed run's files (take_over_unreported_runs). Returns the assessments written."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    clear_left_by_ended_processes(out_dir.parent, WRITING)
+    writing = out_dir.with_name(f".{out_dir.name}.writing-{os.getpid()}")
+    shutil.rmtree(writing, ignore_errors=True)  # a failed try of this process's
+    writing.mkdir()
+    written = _write_files(con, summary, writing)
+    if out_dir.exists():  # --out an existing folder: its other files stay
+        for path in writing.iterdir():
+            os.replace(path, out_dir / path.name)
+        writing.rmdir()
+    else:
+        writing.rename(out_dir)
+    return written
+
+
+def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> int:
     run_id = summary["run_id"]
-    out_dir.mkdir(parents=True, exist_ok=True)
     assessments = run_assessments(con, run_id)
-    assessments.write_csv(out_dir / "assessments.csv")
+    write_csv(assessments, out_dir / "assessments.csv")
     quarantine = run_quarantine(con, run_id)
-    quarantine.write_csv(out_dir / "quarantine.csv")
+    write_csv(quarantine, out_dir / "quarantine.csv")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = load_catalogue()
     shareable = shareable_summary(assessments, catalogue.needs_action)
-    shareable.write_csv(out_dir / "summary_shareable.csv")
+    write_csv(shareable, out_dir / "summary_shareable.csv")
     write_worklist(con, assessments, quarantine, catalogue.needs_action, out_dir / "worklist.xlsx")
     history = RunHistory(
         trend=con.sql(

@@ -375,6 +375,39 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
     return len(interrupted)
 
 
+def take_over_unreported_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Earlier runs that loaded files but never wrote their audit files (failed, or killed
+    once a load had committed) are reported by this run: their files join this run's audit
+    files and their episodes are assessed again with this run's, so that a re-run writes
+    what one uninterrupted run would have (also a run that had itself taken others over).
+    Their counts and assessments go: this run's summary holds them. Returns the runs."""
+    con.begin()
+    taken = con.execute(
+        """
+        update runs set taken_over_by = $run, rows_read = null, rows_loaded = null,
+            rows_quarantined = null, procedures_assessed = null, summary = null
+        where run_id <> $run and status = 'failed' and audit_files is null
+            and run_id in (select run_id from input_files)
+            and (taken_over_by is null
+                or taken_over_by in (select run_id from runs where audit_files is null))
+        returning run_id
+        """,
+        {"run": run_id},
+    ).fetchall()
+    for table in ["assessments", "assessed_files", "run_outcomes"]:
+        con.execute(
+            f"delete from {table} where run_id in (select unnest($taken))",
+            {"taken": [taken_run for (taken_run,) in taken]},
+        )
+    con.commit()
+    return len(taken)
+
+
+def record_audit_files(con: duckdb.DuckDBPyConnection, run_id: str, folder: Path) -> None:
+    """The run's audit files are all written, in `folder`: nothing of it is left to report."""
+    con.execute("update runs set audit_files = ? where run_id = ?", [str(folder), run_id])
+
+
 def utc_now() -> datetime:
     """Now in UTC, as the naive timestamp the warehouse stores (its columns are UTC)."""
     return datetime.now(UTC).replace(tzinfo=None)

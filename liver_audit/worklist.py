@@ -15,6 +15,17 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+# Characters a worksheet cannot hold (XML 1.0: C0 controls but tab, CR, LF; U+FFFE, U+FFFF):
+# openpyxl refuses them. Shown as their Unicode control pictures (BEL -> U+2407), so the
+# auditor sees that something was there and the value can never stop the worklist.
+UNWRITABLE = str.maketrans(
+    {code: 0x2400 + code for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]}
+    | {0xFFFE: 0xFFFD, 0xFFFF: 0xFFFD}
+)
+# A text cell starting so is a formula to a spreadsheet once edited, or, from openpyxl,
+# at once ("="): written as text, with Excel's quote prefix (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 ASSESSED = InlineFont(b=True, color="B3261E")
 QUALIFIER = InlineFont(b=True, color="005EB8")
 HEADER_FILL = PatternFill("solid", fgColor="F2F5F7")
@@ -96,6 +107,14 @@ def _sheet(workbook: Workbook, title: str, columns: list[tuple]) -> object:
     return sheet
 
 
+def _append(sheet, values: list) -> None:
+    """A row of values as they are: text never becomes a formula or breaks the file."""
+    sheet.append([v.translate(UNWRITABLE) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            cell.data_type, cell.quotePrefix = "s", True
+
+
 def _finish(sheet, columns: list[tuple], rows: int) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
 
@@ -130,10 +149,10 @@ def write_worklist(
                     )
                 else:
                     values.append(None)
-            sheet.append(values)
+            _append(sheet, values)
         _finish(sheet, COLUMNS, rows.height)
     sheet = _sheet(workbook, "quarantine", QUARANTINE_COLUMNS)
     for row in quarantine.iter_rows(named=True):
-        sheet.append([row[column] if column else None for _, column, _ in QUARANTINE_COLUMNS])
+        _append(sheet, [row[column] if column else None for _, column, _ in QUARANTINE_COLUMNS])
     _finish(sheet, QUARANTINE_COLUMNS, quarantine.height)
     workbook.save(path)

@@ -22,6 +22,13 @@ create table if not exists runs (
     error varchar                   -- why a failed run failed: file, stage, error type
 );
 
+-- Added after schema version 2 (kept: older warehouses gain the columns, empty).
+-- audit_files: the folder of the run's complete audit files, set once they are all written.
+-- taken_over_by: the later run whose audit files report what this run loaded, because this
+-- one failed or was killed before it wrote its own (flows/audit.py, take_over).
+alter table runs add column if not exists audit_files varchar;
+alter table runs add column if not exists taken_over_by varchar;
+
 -- One row per (run, outcome): the run's outcome counts, kept with the run.
 create table if not exists run_outcomes (
     run_id varchar,

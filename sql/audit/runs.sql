@@ -2,6 +2,7 @@
 select
     run_history.*,
     runs.error,
+    runs.taken_over_by,
 from main.run_history
 inner join main.runs using (run_id)
 order by run_history.started_at desc, run_history.run_id desc

@@ -99,7 +99,8 @@ def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
 
 def test_files_an_interrupted_run_loaded_are_assessed_by_the_next(prefect_harness, tmp_path):
     """A run killed after loading a file but before assessing it: the next run skips the file
-    (the ledger has it) and still assesses it."""
+    (the ledger has it), assesses it, and reports it in its audit files as if it had loaded
+    it: the killed run wrote none."""
     from liver_audit.load import load_file
     from liver_audit.warehouse import start_run, warehouse
 
@@ -111,10 +112,12 @@ def test_files_an_interrupted_run_loaded_are_assessed_by_the_next(prefect_harnes
         extracts=[str(SAMPLE / "episodes.csv")], warehouse_path=path,
         reports=str(tmp_path / "reports"), run_id="next-run",
     )  # fmt: skip
-    assert [f["file_name"] for f in summary["files_skipped"]] == ["episodes.csv"]
+    assert summary["files_skipped"] == []
+    assert [f["file_name"] for f in summary["files"]] == ["episodes.csv"]
+    assert summary["rows_read"] == 56 and summary["rows_quarantined"] == 12
     assert summary["procedures_assessed"] == 41 and summary["out_dir"] is not None
-    assert read(path, "select run_id, status from runs order by run_id") == [
-        ("killed-run", "failed"),
-        ("next-run", "completed"),
+    assert read(path, "select run_id, status, taken_over_by from runs order by run_id") == [
+        ("killed-run", "failed", "next-run"),
+        ("next-run", "completed", None),
     ]
     assert read(path, "select distinct run_id from latest_assessments") == [("next-run",)]
