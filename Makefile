@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run   set up .venv, run the audit on data/sample/, print where the files are
-#   make test  set up .venv, run the tests
+#   make test  set up .venv, run the tests (the slow end-to-end ones: make test-all, as CI)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test check bench clean server serve worker
+.PHONY: run test test-all check bench clean server serve worker
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ run: $(INSTALLED)
 	$(VENV)/bin/liver-audit run data/sample/episodes.csv --theatre data/sample/theatre.csv
 
 test: $(INSTALLED)
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow"
+
+test-all: $(INSTALLED)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 check: $(INSTALLED)
