@@ -45,7 +45,10 @@ def sql(warehouse: Path, query: str | None = None, typed: str = "") -> tuple[int
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err), pytest.MonkeyPatch.context() as patch:
         patch.setattr("sys.stdin", io.StringIO(typed))
-        code = main(["sql", "--warehouse", str(warehouse), *([query] if query else [])])
+        try:
+            code = main(["sql", "--warehouse", str(warehouse), *([query] if query else [])])
+        except SystemExit as exit:  # argparse's own one line (a query starting with -)
+            code = exit.code
     return code, out.getvalue(), err.getvalue()
 
 
@@ -232,3 +235,11 @@ def test_no_statement_changes_a_file_in_the_warehouses_folder(
     assert code in (0, 2), err
     assert len(err.splitlines()) <= 1, err
     assert snapshot(folder) == before, query
+
+
+@settings(max_examples=60, deadline=None)
+@given(query=st.text(min_size=1, max_size=60).filter(lambda q: q.strip() and "\x00" not in q))
+def test_any_text_gives_rows_or_one_line(warehouse, query):
+    """Whatever is typed: exit 0 with rows, or 2 with one line; never a traceback."""
+    code, _, err = sql(warehouse, query)
+    assert code in (0, 2) and len(err.splitlines()) <= 1, err
