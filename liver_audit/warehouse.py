@@ -267,18 +267,32 @@ def _kept_copies(folder: Path | None) -> list[str]:
         return []
 
 
-def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.DuckDBPyConnection:
-    """The warehouse for reading only (history, sql): refused in one line if missing, held
-    by a run, or of another schema version. external_access=False: no other files."""
+@contextmanager
+def open_read_only(path: str | Path, external_access: bool = True):
+    """The warehouse for reading only (history, sql, export), closed afterwards: refused in
+    one line if missing, held by a run, or of another schema version. external_access=False:
+    no other files. While open it holds <warehouse>.lock shared, so a run waits for it
+    (run_lock) rather than failing on DuckDB's lock."""
     path = Path(path)
     if not path.is_file():
         raise UnusableInput(f"{path}: no warehouse here yet")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException:
-        raise WarehouseBusy(
-            f"{path}: the warehouse is in use by a run; try again when it ends"
-        ) from None
+    busy = WarehouseBusy(f"{path}: the warehouse is in use by a run; try again when it ends")
+    with reading(path) as held:
+        if not held:
+            raise busy
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException:
+            raise busy from None
+        try:
+            set_up_read_only(con, path, external_access)
+            yield con
+        finally:
+            con.close()
+
+
+def set_up_read_only(con: duckdb.DuckDBPyConnection, path: Path, external_access: bool) -> None:
+    """Check the schema version, re-point the raw views for this session, close file access."""
     quiet(con)
     try:
         rows = con.execute(
@@ -287,7 +301,6 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
     except duckdb.CatalogException:  # older than schema versions
         rows = []
     if rows != [(SCHEMA_VERSION,)]:
-        con.close()
         found = rows[0][0] if rows else "none"
         raise WarehouseOutdated(
             f"{path}: warehouse schema version {found}, this liver-audit reads version "
@@ -295,12 +308,33 @@ def open_read_only(path: str | Path, external_access: bool = True) -> duckdb.Duc
         )
     repoint_raw_views(con, temporary=True)
     if not external_access:
-        # The kept copies stay readable (the raw_* views), and nothing else: DuckDB refuses
-        # to write even these paths (it writes a temporary file beside them first).
+        # The kept copies stay readable (the raw_* views), and nothing else. DuckDB would
+        # still let COPY write these and the warehouse file: analyst_sql runs queries only.
         kept = _kept_copies(delivered_folder(con))
         con.execute(f"set allowed_paths = [{', '.join(sql_literal(p) for p in kept)}]")
         con.execute("set enable_external_access = false")
-    return con
+
+
+@contextmanager
+def reading(path: Path):
+    """Hold <warehouse>.lock shared while reading: yields False if a run holds it. A
+    warehouse no run has opened has no lock file, and none is made here (a reader writes
+    nothing); the first run makes it."""
+    try:
+        descriptor = os.open(f"{path}.lock", os.O_RDONLY)
+    except OSError:  # none yet, or not ours to read: DuckDB's own lock still guards
+        descriptor = None
+    try:
+        if descriptor is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        held = True
+    except BlockingIOError:
+        held = False
+    try:
+        yield held
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)  # closing releases the lock
 
 
 @contextmanager
@@ -318,7 +352,8 @@ def warehouse(path: str | Path):
 def run_lock(path: str | Path, wait_seconds: float = 0):
     """One run at a time per warehouse, for the whole run: an exclusive lock on
     <warehouse>.lock (the OS releases it if the process dies, even by SIGKILL). DuckDB's own
-    lock only covers one connection, and a run opens several, one per task."""
+    lock only covers one connection, and a run opens several, one per task. Readers
+    (history, sql, export) hold it shared (open_read_only): the run waits for them too."""
     lock_path = Path(f"{path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -331,13 +366,24 @@ def run_lock(path: str | Path, wait_seconds: float = 0):
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     waited = f" (waited {wait_seconds:g} s)" if wait_seconds else ""
-                    raise WarehouseBusy(
-                        f"{path}: another liver-audit run is using the warehouse{waited}"
-                    ) from None
+                    raise WarehouseBusy(f"{path}: {holder(lock_path)}{waited}") from None
                 time.sleep(0.2)
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def holder(lock_path: Path) -> str:
+    """Who holds the run lock, for the message of a run that gave up: readers share it, a
+    run has it alone."""
+    probe = os.open(lock_path, os.O_RDONLY)
+    try:
+        fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return "a liver-audit sql, history or export session has the warehouse open"
+    except BlockingIOError:
+        return "another liver-audit run is using the warehouse"
+    finally:
+        os.close(probe)
 
 
 def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
