@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow
+import pyarrow.parquet
 
 from liver_audit.errors import UnusableInput
 from liver_audit.warehouse import sql_literal
@@ -77,7 +79,10 @@ def header_columns(
     else:
         try:
             names = con.sql("select * from read_parquet($path)", params={"path": str(path)}).columns
-        except duckdb.Error as error:
+            # DuckDB renames a repeated or empty name (EPIKEY, epikey -> EPIKEY, epikey_1):
+            # check the names as written, as a text header's are
+            check_names(path, pyarrow.parquet.read_schema(path).names)
+        except (duckdb.Error, pyarrow.ArrowException) as error:
             raise UnusableInput(
                 f"{path}: cannot read as Parquet ({type(error).__name__})"
             ) from None
@@ -99,6 +104,13 @@ def text_header(path: Path, file_format: str) -> list[str]:
     # name: keep the column, named, so the rows still split into the header's columns.
     if names and names[-1].strip() == "":
         names[-1] = "trailing_delimiter"
+    check_names(path, names)
+    return names
+
+
+def check_names(path: Path, names: list[str]) -> None:
+    """Every column named, and no name twice once trimmed and upper-cased (columns are found
+    that way), in a text header or a Parquet schema alike."""
     seen = set()
     for number, name in enumerate(names, start=1):
         key = name.strip().upper()
@@ -107,7 +119,6 @@ def text_header(path: Path, file_format: str) -> list[str]:
         if key in seen:
             raise UnusableInput(f"{path}: row 0 (header): column {name.strip()} appears twice")
         seen.add(key)
-    return names
 
 
 def check_columns(path: Path, kind: str, columns: list[str]) -> None:
