@@ -305,6 +305,24 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     raw.rows_read = rows + raw.malformed_lines
 
 
+def check_parquet_data(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """After staging a Parquet file failed: read every value of it once. A file whose footer
+    reads but whose data pages do not is damaged: refuse it (UnusableInput), or it would fail
+    every run and hold up the inbox. If it reads, the failure was not the file's: return."""
+    try:
+        con.execute(
+            "select bit_xor(hash(columns(*))) from "
+            f"read_parquet({sql_literal(raw.kept or raw.path)})"
+        ).fetchall()
+    except (duckdb.OutOfMemoryException, duckdb.IOException):
+        return  # the machine's trouble, not the file's
+    except duckdb.Error as error:
+        # DuckDB's message can quote values: name the file and the error's type only.
+        raise UnusableInput(
+            f"{raw.path}: cannot read as Parquet: its data is damaged ({type(error).__name__})"
+        ) from None
+
+
 def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """raw.raw_table: a view of the kept file as delivered, every column as text (the lines
     that split into the header's columns, for a text file). In the warehouse, for analysts."""

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liver_audit.errors import UnusableInput
+from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.warehouse import connect
 from tests.tables import load, parse_table
 
@@ -304,3 +304,61 @@ def test_parquet_dates_load_as_python_reads_them(tmp_path, days, field):
         assert [got.get(i) for i in range(1, n + 1)] == [oracle(d) for d in written]
     finally:
         con.close()
+
+
+# --- damaged Parquet: refused like any unusable file ----------------------------------------
+
+
+def damaged_parquet(path):
+    """A real extract written by polars in three row groups, then the compressed data page
+    of the middle group's EPIKEY overwritten at its start (a zstd frame's magic number: most
+    other bytes decompress to other values, silently): the footer is intact, so the file
+    opens and counts its rows, but its values cannot be read."""
+    n = 30_000
+    pl.DataFrame(
+        {
+            **{name: values * n for name, values in EPISODE.items()},
+            "EPIKEY": [f"{i:012d}" for i in range(n)],
+        }  # fmt: skip
+    ).write_parquet(path, compression="zstd", row_group_size=n // 3)
+    chunk = pyarrow.parquet.ParquetFile(path).metadata.row_group(1).column(0)
+    data = bytearray(path.read_bytes())
+    frame = data.index(b"\x28\xb5\x2f\xfd", chunk.data_page_offset)
+    data[frame : frame + 16] = b"\xff" * 16
+    path.write_bytes(bytes(data))
+    with duckdb.connect() as con:  # as the test needs it: the footer reads, the data does not
+        assert con.sql(f"select count(*) from '{path}'").fetchall() == [(n,)]
+        with pytest.raises(duckdb.Error):
+            con.sql(f"select * from '{path}'").fetchall()
+    return path
+
+
+def test_a_damaged_parquet_file_is_refused_naming_it(fresh_db, tmp_path):
+    path = damaged_parquet(tmp_path / "damaged.parquet")
+    with pytest.raises(UnusableInput) as refused:
+        load(fresh_db, path)
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: cannot read as Parquet: its data is damaged \(\w+\)",
+        str(refused.value),
+    )
+    assert fresh_db.sql("select count(*) from episodes").fetchall() == [(0,)]
+    # and the next file loads on the same connection
+    good = tmp_path / "good.parquet"
+    pl.DataFrame(EPISODE).write_parquet(good)
+    assert load(fresh_db, good).rows_loaded == 1
+
+
+def test_a_staging_failure_of_a_readable_parquet_file_is_no_refusal(
+    fresh_db, tmp_path, monkeypatch
+):
+    # a failure that is not the file's (here a broken query) still fails the run
+    import liver_audit.load
+
+    def broken(name):
+        return "select no_such_column from raw_episodes" if name == "stg_episodes" else sql(name)
+
+    sql = liver_audit.load.sql
+    monkeypatch.setattr(liver_audit.load, "sql", broken)
+    pl.DataFrame(EPISODE).write_parquet(tmp_path / "extract.parquet")
+    with pytest.raises(StageFailed, match="stage stage: BinderException"):
+        load(fresh_db, tmp_path / "extract.parquet")
