@@ -23,7 +23,10 @@ from liver_audit.warehouse import sql_literal
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
 EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
 THEATRE_COLUMNS = ["EPIKEY", "OPDATE", "APPROACH"]
-MAX_POSITIONS = 24
+# HES has 24 procedure positions, staged as columns of their own; other extracts may have
+# more (up to 99: OPERTN_4_nn), staged as a list, extra_positions, for the few files that do.
+HES_POSITIONS = 24
+EXTRA_POSITIONS_TYPE = "struct(position integer, code_text varchar, procedure_date_text varchar)[]"
 
 
 @dataclass
@@ -143,7 +146,7 @@ def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
     return {
         int(match.group(1)): column
         for column in columns
-        if (match := re.fullmatch(pattern, column)) and 1 <= int(match.group(1)) <= MAX_POSITIONS
+        if (match := re.fullmatch(pattern, column)) and int(match.group(1)) >= 1
     }
 
 
@@ -359,11 +362,14 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
     """The columns sql/ reads under fixed names (a column the file lacks is null)."""
     actual = {name.strip().upper(): name for name in names}
 
-    def column(name: str | None, alias: str) -> str:
+    def value(name: str | None) -> str:
         if name is None:
-            return f"null::varchar as {alias}"
+            return "null::varchar"
         quoted = actual[name].replace('"', '""')
-        return f'"{quoted}"{cast} as {alias}'
+        return f'"{quoted}"{cast}'
+
+    def column(name: str | None, alias: str) -> str:
+        return f"{value(name)} as {alias}"
 
     if raw.kind == "theatre_records":
         return [column(name, name.lower()) for name in THEATRE_COLUMNS]
@@ -372,9 +378,21 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
     diagnosis = "DIAG_4_01" if "DIAG_4_01" in actual else None
     selects = [column(name, name.lower()) for name in EPISODE_COLUMNS]
     selects.append(column(diagnosis, "diag_4_01"))
-    for position in range(1, MAX_POSITIONS + 1):
+    for position in range(1, HES_POSITIONS + 1):
         selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
         selects.append(column(dates.get(position), f"opdate_{position:02d}"))
+    extra = sorted(p for p in procedures.keys() | dates.keys() if p > HES_POSITIONS)
+    pairs = [
+        f"{{'position': {p}, 'code_text': {value(procedures.get(p))}, "
+        f"'procedure_date_text': {value(dates.get(p))}}}"
+        for p in extra
+    ]
+    # null when the file has none: stg_procedures' scan of it is then planned away
+    selects.append(
+        f"[{', '.join(pairs)}] as extra_positions"
+        if pairs
+        else f"null::{EXTRA_POSITIONS_TYPE} as extra_positions"
+    )
     return selects
 
 

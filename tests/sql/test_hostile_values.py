@@ -13,7 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from liver_audit.assess import assess
 from liver_audit.errors import StageFailed, UnusableInput
+from liver_audit.extracts import EXTRA_POSITIONS_TYPE
 from liver_audit.warehouse import connect
 from tests.tables import load, parse_table
 
@@ -362,3 +364,85 @@ def test_a_staging_failure_of_a_readable_parquet_file_is_no_refusal(
     pl.DataFrame(EPISODE).write_parquet(tmp_path / "extract.parquet")
     with pytest.raises(StageFailed, match="stage stage: BinderException"):
         load(fresh_db, tmp_path / "extract.parquet")
+
+
+# --- procedure positions past 24: loaded and assessed like the first 24 ----------------------
+
+
+def wide_extract(path, rows: list[dict], positions: int = 30, prefix: str = "OPERTN_4_"):
+    """An extract with `positions` procedure columns (HES stops at 24) and their OPDATE_nn;
+    a row's `codes` maps position -> code, its `dates` position -> OPDATE text."""
+    columns = {name: [] for name in EPISODE if not name.startswith("OPERTN")}
+    for n in range(1, positions + 1):
+        columns[f"{prefix}{n:02d}"], columns[f"OPDATE_{n:02d}"] = [], []
+    for row in rows:
+        for name in columns:
+            columns[name].append(row.get(name, EPISODE.get(name, [""])[0]))
+        for n in range(1, positions + 1):
+            columns[f"{prefix}{n:02d}"][-1] = row.get("codes", {}).get(n, "")
+            code = row.get("codes", {}).get(n)
+            columns[f"OPDATE_{n:02d}"][-1] = row.get("dates", {}).get(
+                n, "2025-05-02" if code else ""
+            )
+    frame = pl.DataFrame(columns)
+    if path.suffix == ".parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_csv(path, separator="|")
+    return path
+
+
+@pytest.mark.parametrize("prefix", ["OPERTN_4_", "OPERTN_"])
+@pytest.mark.parametrize("suffix", [".txt", ".parquet"])
+def test_a_resection_at_position_25_is_assessed(fresh_db, tmp_path, prefix, suffix):
+    row = {"EPIKEY": "000000000001", "codes": {1: "H011", 25: "J02.3", 26: "Y75.2", 30: "J024"}}
+    path = wide_extract(tmp_path / f"extract{suffix}", [row], prefix=prefix)
+    assert load(fresh_db, path).rows_loaded == 1
+    assert fresh_db.sql(
+        "select position, procedure_code, procedure_date::varchar from procedures order by 1"
+    ).fetchall() == [
+        (1, "H011", "2025-05-02"),
+        (25, "J023", "2025-05-02"),
+        (26, "Y752", "2025-05-02"),
+        (30, "J024", "2025-05-02"),
+    ]
+    assess(fresh_db, "test-run")
+    assert fresh_db.sql(
+        "select position, qualifier_codes, outcome from assessments order by 1"
+    ).fetchall() == [(25, "Y752", "compliant"), (30, None, "misplaced_approach_code")]
+
+
+def test_bad_values_past_position_24_are_quarantined_naming_their_column(fresh_db, tmp_path):
+    rows = [
+        {"EPIKEY": "000000000001", "codes": {1: "J023", 27: "Y75"}},
+        {"EPIKEY": "000000000002", "codes": {1: "J023", 25: "Y752"}, "dates": {25: "2025-02-30"}},
+        {"EPIKEY": "000000000003", "codes": {1: "J023"}},
+    ]
+    result = load(fresh_db, wide_extract(tmp_path / "extract.txt", rows))
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    assert fresh_db.sql(
+        "select source_row, reason, field from quarantine order by 1"
+    ).fetchall() == [
+        (1, "procedure_code_malformed", "OPERTN_4_27"),
+        (2, "date_invalid", "OPDATE_25"),
+    ]
+
+
+def test_a_redelivery_changing_only_position_25_replaces_the_episode(fresh_db, tmp_path):
+    before = {"EPIKEY": "000000000001", "codes": {1: "H011", 25: "J023"}}
+    after = {"EPIKEY": "000000000001", "codes": {1: "H011", 25: "J023", 26: "Y752"}}
+    load(fresh_db, wide_extract(tmp_path / "april.txt", [before]))
+    result = load(fresh_db, wide_extract(tmp_path / "may.txt", [after]))
+    assert result.rows_unchanged == 0
+    assert fresh_db.sql("select position from procedures order by 1").fetchall() == [
+        (1,), (25,), (26,)
+    ]  # fmt: skip
+
+
+def test_a_file_without_positions_past_24_hashes_its_episodes_as_before(fresh_db):
+    # stg_episodes hashes extra_positions too; null in such a file, it must add nothing, or
+    # every episode in a warehouse would count as changed on its next delivery
+    assert fresh_db.sql(
+        "select hash('RXA', '2025-05-01', null::varchar) "
+        f"= hash('RXA', '2025-05-01', null::varchar, null::{EXTRA_POSITIONS_TYPE})"
+    ).fetchall() == [(True,)]
