@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow
+import pyarrow.parquet
 
 from liver_audit.errors import UnusableInput
 from liver_audit.warehouse import sql_literal
@@ -21,7 +23,10 @@ from liver_audit.warehouse import sql_literal
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
 EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
 THEATRE_COLUMNS = ["EPIKEY", "OPDATE", "APPROACH"]
-MAX_POSITIONS = 24
+# HES has 24 procedure positions, staged as columns of their own; other extracts may have
+# more (up to 99: OPERTN_4_nn), staged as a list, extra_positions, for the few files that do.
+HES_POSITIONS = 24
+EXTRA_POSITIONS_TYPE = "struct(position integer, code_text varchar, procedure_date_text varchar)[]"
 
 
 @dataclass
@@ -77,7 +82,10 @@ def header_columns(
     else:
         try:
             names = con.sql("select * from read_parquet($path)", params={"path": str(path)}).columns
-        except duckdb.Error as error:
+            # DuckDB renames a repeated or empty name (EPIKEY, epikey -> EPIKEY, epikey_1):
+            # check the names as written, as a text header's are
+            check_names(path, pyarrow.parquet.read_schema(path).names)
+        except (duckdb.Error, pyarrow.ArrowException) as error:
             raise UnusableInput(
                 f"{path}: cannot read as Parquet ({type(error).__name__})"
             ) from None
@@ -99,6 +107,13 @@ def text_header(path: Path, file_format: str) -> list[str]:
     # name: keep the column, named, so the rows still split into the header's columns.
     if names and names[-1].strip() == "":
         names[-1] = "trailing_delimiter"
+    check_names(path, names)
+    return names
+
+
+def check_names(path: Path, names: list[str]) -> None:
+    """Every column named, and no name twice once trimmed and upper-cased (columns are found
+    that way), in a text header or a Parquet schema alike."""
     seen = set()
     for number, name in enumerate(names, start=1):
         key = name.strip().upper()
@@ -107,7 +122,6 @@ def text_header(path: Path, file_format: str) -> list[str]:
         if key in seen:
             raise UnusableInput(f"{path}: row 0 (header): column {name.strip()} appears twice")
         seen.add(key)
-    return names
 
 
 def check_columns(path: Path, kind: str, columns: list[str]) -> None:
@@ -132,7 +146,7 @@ def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
     return {
         int(match.group(1)): column
         for column in columns
-        if (match := re.fullmatch(pattern, column)) and 1 <= int(match.group(1)) <= MAX_POSITIONS
+        if (match := re.fullmatch(pattern, column)) and int(match.group(1)) >= 1
     }
 
 
@@ -294,6 +308,24 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     raw.rows_read = rows + raw.malformed_lines
 
 
+def check_parquet_data(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """After staging a Parquet file failed: read every value of it once. A file whose footer
+    reads but whose data pages do not is damaged: refuse it (UnusableInput), or it would fail
+    every run and hold up the inbox. If it reads, the failure was not the file's: return."""
+    try:
+        con.execute(
+            "select bit_xor(hash(columns(*))) from "
+            f"read_parquet({sql_literal(raw.kept or raw.path)})"
+        ).fetchall()
+    except (duckdb.OutOfMemoryException, duckdb.IOException):
+        return  # the machine's trouble, not the file's
+    except duckdb.Error as error:
+        # DuckDB's message can quote values: name the file and the error's type only.
+        raise UnusableInput(
+            f"{raw.path}: cannot read as Parquet: its data is damaged ({type(error).__name__})"
+        ) from None
+
+
 def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """raw.raw_table: a view of the kept file as delivered, every column as text (the lines
     that split into the header's columns, for a text file). In the warehouse, for analysts."""
@@ -330,11 +362,14 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
     """The columns sql/ reads under fixed names (a column the file lacks is null)."""
     actual = {name.strip().upper(): name for name in names}
 
-    def column(name: str | None, alias: str) -> str:
+    def value(name: str | None) -> str:
         if name is None:
-            return f"null::varchar as {alias}"
+            return "null::varchar"
         quoted = actual[name].replace('"', '""')
-        return f'"{quoted}"{cast} as {alias}'
+        return f'"{quoted}"{cast}'
+
+    def column(name: str | None, alias: str) -> str:
+        return f"{value(name)} as {alias}"
 
     if raw.kind == "theatre_records":
         return [column(name, name.lower()) for name in THEATRE_COLUMNS]
@@ -343,9 +378,21 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
     diagnosis = "DIAG_4_01" if "DIAG_4_01" in actual else None
     selects = [column(name, name.lower()) for name in EPISODE_COLUMNS]
     selects.append(column(diagnosis, "diag_4_01"))
-    for position in range(1, MAX_POSITIONS + 1):
+    for position in range(1, HES_POSITIONS + 1):
         selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
         selects.append(column(dates.get(position), f"opdate_{position:02d}"))
+    extra = sorted(p for p in procedures.keys() | dates.keys() if p > HES_POSITIONS)
+    pairs = [
+        f"{{'position': {p}, 'code_text': {value(procedures.get(p))}, "
+        f"'procedure_date_text': {value(dates.get(p))}}}"
+        for p in extra
+    ]
+    # null when the file has none: stg_procedures' scan of it is then planned away
+    selects.append(
+        f"[{', '.join(pairs)}] as extra_positions"
+        if pairs
+        else f"null::{EXTRA_POSITIONS_TYPE} as extra_positions"
+    )
     return selects
 
 

@@ -15,6 +15,7 @@ from liver_audit.errors import ReconciliationError, StageFailed
 from liver_audit.extracts import (
     RawFile,
     check_columns,
+    check_parquet_data,
     create_raw_view,
     detect_format,
     discard,
@@ -133,8 +134,15 @@ def prepare_file(
         read.rows = raw.rows_read
     try:
         with stages("stage") as staging:
-            for name in file_kind.staged:  # temporary tables: this connection's own
-                con.execute(f"create or replace temp table {name} as {sql(name)}")
+            try:
+                for name in file_kind.staged:  # temporary tables: this connection's own
+                    con.execute(f"create or replace temp table {name} as {sql(name)}")
+            except duckdb.Error:
+                # Staging is the first read of a Parquet file's values: a damaged one is
+                # refused here, not failed run after run.
+                if raw.file_format == "parquet":
+                    check_parquet_data(con, raw)
+                raise
             for statement in file_kind.completed_by:
                 con.execute(sql(statement))
             staging.rows = _count(con, file_kind.staged[0])

@@ -14,7 +14,7 @@ REASONS = {
     "episode_id_missing": "no episode id (EPIKEY)",
     "episode_id_duplicated": "the episode id appears more than once in the file (every copy quarantined)",
     "provider_code_missing": "no provider code (PROCODE3)",
-    "date_invalid": "a date that is not a real YYYY-MM-DD date (HES sentinels 1800-01-01/1801-01-01 excepted)",
+    "date_invalid": "a date that is not a real YYYY-MM-DD date from 1900-01-01 to the end of next year (HES sentinels 1800-01-01/1801-01-01 excepted)",
     "episode_end_before_start": "the episode ends (EPIEND) before it starts (EPISTART)",
     "admission_after_episode_start": "the admission (ADMIDATE) is after the episode start (EPISTART)",
     "sex_invalid": "SEX outside the HES codes 0, 1, 2, 9, X",

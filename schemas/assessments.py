@@ -17,7 +17,7 @@ APPROACHES = ["open", "laparoscopic", "hand_assisted", "robotic", "converted_to_
 class Assessment(pa.DataFrameModel):
     rule_id: pl.String = pa.Field(description="catalogue id of the rule")
     episode_id: pl.String = pa.Field(description="EPIKEY")
-    position: pl.Int32 = pa.Field(ge=1, le=24, description="position of the assessed code")
+    position: pl.Int32 = pa.Field(ge=1, le=99, description="position of the assessed code")
     procedure_code: pl.String = pa.Field(isin=["J023", "J024"], description="assessed code")
     qualifier_codes: pl.String = pa.Field(nullable=True, description="the Y/Z codes right after")
     approach_code: pl.String = pa.Field(nullable=True, description="approach codes in that run")

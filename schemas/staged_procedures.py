@@ -12,7 +12,7 @@ OPCS4_CODE_SHAPE = r"^([A-HJ-Z][0-9]{3}|-|&)$"
 
 class StagedProcedure(pa.DataFrameModel):
     source_row: pl.Int64 = pa.Field(description="1-based data row in the source file")
-    position: pl.Int32 = pa.Field(ge=1, le=24, description="nn of OPERTN_4_nn / OPERTN_nn")
+    position: pl.Int32 = pa.Field(ge=1, le=99, description="nn of OPERTN_4_nn / OPERTN_nn")
     procedure_code: pl.String = pa.Field(nullable=True, description="normalised OPCS-4 code")
     procedure_date_text: pl.String = pa.Field(nullable=True, description="OPDATE_nn as delivered")
     procedure_date: pl.Date = pa.Field(nullable=True, description="OPDATE_nn; sentinels null")

@@ -13,13 +13,23 @@ create or replace temp macro hes_text(value) as
         else trim(value)
     end;
 
+-- The plausible dates, set here only (README, Validation and quarantine): from 1900-01-01
+-- to the end of the year after the run's. DuckDB reads year 0 and negative years
+-- ('-024-05-01' is 25 BC) and up to year 294247; no episode has those dates, and they break
+-- the month summaries and the write stage downstream.
+create or replace temp macro hes_date_first() as '1900-01-01';
+create or replace temp macro hes_date_last() as (year(current_date) + 1)::varchar || '-12-31';
+
 -- A YYYY-MM-DD date. HES writes 1800-01-01 for null and 1801-01-01 for an invalid date
--- submitted: both load as null. Anything else that is not a real date is null too, and
--- the pandera contract quarantines the row (schemas/). (A length and dash test plus a cast
--- is several times faster than a regex and strptime.)
+-- submitted: both load as null. Anything else that is not a real, plausible date is null
+-- too, and the pandera contract quarantines the row (schemas/). (A length and dash test
+-- plus a cast is several times faster than a regex and strptime.)
 create or replace temp macro hes_date(date_text) as
     case
         when left(date_text, 10) in ('1800-01-01', '1801-01-01') then null
+        -- compared as text, which orders as the dates do for the 4-digit years the length
+        -- tests below leave; a sign ('-024', '+025') sorts before them all
+        when left(date_text, 10) not between hes_date_first() and hes_date_last() then null
         when length(date_text) = 10 and date_text[5] = '-' and date_text[8] = '-'
             then try_cast(date_text as date)
         -- a Parquet timestamp column read as text: a date at midnight

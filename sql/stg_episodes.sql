@@ -17,8 +17,10 @@ cleaned as (
         -- the fields the warehouse keeps, as delivered: a re-delivered episode with the same
         -- hash is unchanged, and keeps its rows and assessments (a format change counts as
         -- a change: conservative)
+        -- (positions past 24 too; a null list adds nothing to DuckDB's hash, so a file
+        -- without them hashes as before they were loaded)
         hash(procode3, admidate, epistart, epiend, sex, startage, diag_4_01,
-            *columns('opertn_\d{2}|opdate_\d{2}')) as version_hash,
+            *columns('opertn_\d{2}|opdate_\d{2}'), extra_positions) as version_hash,
     from raw_episodes
 ),
 

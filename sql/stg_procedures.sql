@@ -125,6 +125,16 @@ positions as (
 
     select source_row, 24 as position, opertn_24 as code_text, opdate_24 as procedure_date_text
     from raw_episodes where opertn_24 is not null or opdate_24 is not null
+
+    union all
+
+    -- Positions past 24 (HES stops there, other extracts do not), as one list per row;
+    -- null in a file without them, so DuckDB plans this scan away.
+    select source_row, extra.position, extra.code_text, extra.procedure_date_text
+    from (
+        select source_row, unnest(extra_positions) as extra
+        from raw_episodes where extra_positions is not null
+    )
 ),
 
 final as (
