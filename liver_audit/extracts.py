@@ -124,6 +124,17 @@ def check_columns(path: Path, kind: str, columns: list[str]) -> None:
     missing = [column for column in required if column not in columns]
     if kind == "episode_extract" and not procedure_columns(columns):
         missing.append("OPERTN_4_nn or OPERTN_nn")
+    # the other kind of file, given in the wrong place: say so, not which columns it lacks
+    theatre_like = set(THEATRE_COLUMNS) <= set(columns) and not procedure_columns(columns)
+    if missing and kind == "episode_extract" and theatre_like:
+        raise UnusableInput(
+            f"{path}: this looks like a theatre file (EPIKEY, OPDATE, APPROACH): use --theatre"
+        )
+    if missing and kind == "theatre_records" and procedure_columns(columns):
+        raise UnusableInput(
+            f"{path}: this looks like an episode extract (OPERTN_4_nn columns): name it as an "
+            "EXTRACT, not --theatre"
+        )
     if missing:
         raise UnusableInput(f"{path}: row 0 (header): missing column(s) {', '.join(missing)}")
 
