@@ -267,7 +267,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     kept copy. A text file's columns that sql/ reads go into a table, raw.stage_input, once: a
     text file is read strictly first; only if a line does not split into the header's
     columns is it read again setting such lines aside for quarantine (storing rejects costs
-    about a fifth more on a clean file)."""
+    about a fifth more on a clean file). Its data lines are then counted without quoting:
+    rows read and lines set aside must make them up. A file with no data rows is refused."""
     con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
     con.execute(
         "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
@@ -458,7 +459,7 @@ def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows
     ).fetchall()[0][0]
     where = f"row {first}: a quote opened here" if first else "a quote"
     return (
-        f"{raw.path}: {where} is not closed on its line, so {lines} data lines read as "
+        f"{raw.path}: {where} is never closed on its line, so {lines} data lines read as "
         f"{rows} rows; fix the quote and run again"
     )
 

@@ -297,7 +297,9 @@ def test_cr_only_line_ends_are_refused_saying_so(fresh_db, tmp_path):
 def test_an_unclosed_quote_that_swallows_later_lines_refuses_the_file(fresh_db, tmp_path):
     rows = [GOOD, {"EPIKEY": "000000000002", "PROCODE3": '"RXA'}]
     rows += [{"EPIKEY": f"{n:012d}"} for n in range(3, 50)]
-    with pytest.raises(UnusableInput, match="row 2: a quote opened here is not closed on its line"):
+    with pytest.raises(
+        UnusableInput, match="row 2: a quote opened here is never closed on its line"
+    ):
         load(fresh_db, episode_extract(tmp_path / "extract.txt", rows))
     # nothing half-loaded is left behind
     assert fresh_db.sql(
@@ -336,7 +338,7 @@ def test_stray_quotes_that_merge_lines_refuse_the_file(fresh_db, tmp_path):
     ]
     path = episode_extract(tmp_path / "extract.txt", rows)
     with pytest.raises(UnusableInput, match=re.escape(
-        f"{path}: row 2: a quote opened here is not closed on its line, so 5 data lines read as 3 rows"
+        f"{path}: row 2: a quote opened here is never closed on its line, so 5 data lines read as 3 rows"
     )):  # fmt: skip
         load(fresh_db, path)
     assert fresh_db.sql("select count(*) from episodes").fetchall() == [(0,)]
