@@ -199,10 +199,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not extracts and not theatre and settings.inbox is None:
         raise UnusableInput("nothing to load: name extract files, or an --inbox folder")
     for path in [*extracts, *([theatre] if theatre else [])]:
+        if path.is_dir():
+            raise UnusableInput(f"{path}: is a folder, not a file (a folder of files: --inbox)")
         if not path.is_file():
             raise UnusableInput(f"{path}: no such file")
-    if settings.inbox is not None and not settings.inbox.is_dir():
-        raise UnusableInput(f"{settings.inbox}: no such inbox folder")
+    if settings.inbox is not None:
+        check_inbox(settings.inbox)
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UnusableInput(f"{args.out}: --out must be a folder")
     check_fan_out(settings)
@@ -233,6 +235,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     print_summary(summary, settings.warehouse)
     return 0
+
+
+def check_inbox(inbox: Path) -> None:
+    if inbox.exists() and not inbox.is_dir():
+        raise UnusableInput(f"{inbox}: is a file, not a folder: --inbox takes the folder")
+    if not inbox.is_dir():
+        raise UnusableInput(f"{inbox}: no such inbox folder")
 
 
 def check_fan_out(settings: Settings) -> None:
@@ -337,8 +346,7 @@ def serve(settings: Settings) -> int:
     set_up_prefect()
     if settings.inbox is None:
         raise UnusableInput("serve needs an inbox: set inbox in liver-audit.toml or --inbox")
-    if not settings.inbox.is_dir():
-        raise UnusableInput(f"{settings.inbox}: no such inbox folder")
+    check_inbox(settings.inbox)
     check_fan_out(settings)
     if not TemporaryServer.is_healthy(os.environ["PREFECT_API_URL"]):
         raise UnusableInput(

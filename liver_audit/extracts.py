@@ -7,9 +7,13 @@ read the file's columns through a view with fixed names.
 
 import csv
 import hashlib
+import os
 import re
 import shutil
+import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +22,7 @@ import pyarrow
 import pyarrow.parquet
 
 from liver_audit.errors import UnusableInput
-from liver_audit.warehouse import sql_literal
+from liver_audit.warehouse import sql, sql_literal
 
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
 EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
@@ -27,6 +31,9 @@ THEATRE_COLUMNS = ["EPIKEY", "OPDATE", "APPROACH"]
 # more (up to 99: OPERTN_4_nn), staged as a list, extra_positions, for the few files that do.
 HES_POSITIONS = 24
 EXTRA_POSITIONS_TYPE = "struct(position integer, code_text varchar, procedure_date_text varchar)[]"
+# Stands in for a CR inside a line while DuckDB reads a file with stray CRs (a private-use
+# character, UTF-8): DuckDB's reader takes any CR for a line end.
+CR_MARK = "\ue00d".encode()
 
 
 @dataclass
@@ -40,6 +47,7 @@ class RawFile:
     raw_table: str = ""  # the view of the kept file, raw_<kind>_<file id>
     rows_read: int = 0
     malformed_lines: int = 0
+    stray_crs: bool = False  # CRs not ending a line: read from a copy without them
     stage_input: str = ""  # a text file's columns that sql/ reads, until the file loads
     kept: Path | None = None  # the copy the raw view reads
     copying: Future | None = field(default=None, repr=False)  # the copy, while under way
@@ -130,8 +138,42 @@ def check_columns(path: Path, kind: str, columns: list[str]) -> None:
     missing = [column for column in required if column not in columns]
     if kind == "episode_extract" and not procedure_columns(columns):
         missing.append("OPERTN_4_nn or OPERTN_nn")
+    # the other kind of file, given in the wrong place: say so, not which columns it lacks
+    theatre_like = set(THEATRE_COLUMNS) <= set(columns) and not procedure_columns(columns)
+    if missing and kind == "episode_extract" and theatre_like:
+        raise UnusableInput(
+            f"{path}: this looks like a theatre file (EPIKEY, OPDATE, APPROACH): use --theatre"
+        )
+    if missing and kind == "theatre_records" and procedure_columns(columns):
+        raise UnusableInput(
+            f"{path}: this looks like an episode extract (OPERTN_4_nn columns): name it as an "
+            "EXTRACT, not --theatre"
+        )
     if missing:
         raise UnusableInput(f"{path}: row 0 (header): missing column(s) {', '.join(missing)}")
+
+
+def check_has_rows(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> None:
+    """Raise UnusableInput for a file with a header and no data rows, as for an empty file:
+    a delivery with nothing in it is refused, not audited as "nothing found". Quick: a
+    Parquet file's metadata, a text file's first lines (read_raw counts every line)."""
+    if file_format == "parquet":
+        try:
+            rows = con.execute(
+                "select sum(num_rows) from parquet_file_metadata($path)", {"path": str(path)}
+            ).fetchall()[0][0]
+        except duckdb.Error as error:
+            raise UnusableInput(
+                f"{path}: cannot read as Parquet ({type(error).__name__})"
+            ) from None
+        empty = not rows
+    else:
+        with open(path, "rb") as file:
+            file.readline()
+            head = file.read(1 << 16)
+        empty = len(head) < 1 << 16 and not head.strip(b"\r\n")
+    if empty:
+        raise UnusableInput(f"{path}: no data rows")
 
 
 def procedure_columns(columns: list[str]) -> dict[int, str]:
@@ -239,7 +281,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     kept copy. A text file's columns that sql/ reads go into a table, raw.stage_input, once: a
     text file is read strictly first; only if a line does not split into the header's
     columns is it read again setting such lines aside for quarantine (storing rejects costs
-    about a fifth more on a clean file)."""
+    about a fifth more on a clean file). Its data lines are then counted without quoting:
+    rows read and lines set aside must make them up. A file with no data rows is refused."""
     con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
     con.execute(
         "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
@@ -267,34 +310,30 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             names = text_header(raw.path, raw.file_format)
             raw.columns = [name.strip().upper() for name in names]
             raw.stage_input = f"stage_input_{raw.raw_table}"
-            stage_input = (
-                f"create or replace table {raw.stage_input} as "
-                f"select {', '.join(_staged_columns(raw, names))} from "
-            )
             try:
-                con.execute(stage_input + _read_csv(raw.path, raw.file_format, names))
+                rows, lines = _read_text(con, raw, names, raw.path)
             except duckdb.InvalidInputException:
-                con.execute(
-                    stage_input + _read_csv(raw.path, raw.file_format, names, STORE_REJECTS)
-                )
-                # DuckDB may record several errors for one line: one quarantine row each line.
-                con.execute(
-                    "insert into raw_malformed_lines "
-                    "select line - 1, string_agg(distinct error_type::varchar, '; ') "
-                    "from raw_rejects group by line"
-                )
-                _check_every_line_accounted_for(con, raw)
-            rows = con.execute(f"select count(*) from {raw.stage_input}").fetchall()[0][0]
+                # DuckDB's strict reader stops at line ends it cannot tell apart (a CRLF or a
+                # lone CR in an LF file): read a private copy with CRs that end a line removed
+                # and lone CRs marked, so each line is read or set aside on its own.
+                raw.stray_crs = True
+                with _without_stray_crs(raw) as copy:
+                    rows, lines = _read_text(con, raw, names, copy)
+                    _restore_crs(con, raw)
             raw.malformed_lines = con.execute(
                 "select count(*) from raw_malformed_lines"
             ).fetchall()[0][0]
             # rowid follows file order: the table was committed on its own, and DuckDB
             # preserves insertion order (its default, which must stay on: the setting is the
             # whole database's, and loads run side by side).
+            if rows + raw.malformed_lines != lines:
+                raise UnusableInput(_merged_lines(con, raw, lines, rows + raw.malformed_lines))
             con.execute(
                 f"create or replace temp view {_staging_view(raw)} as "
                 f"select {_source_row(raw)} as source_row, * from {raw.stage_input}"
             )
+        if rows + raw.malformed_lines == 0:
+            raise UnusableInput(f"{raw.path}: no data rows")
     except (duckdb.OutOfMemoryException, duckdb.IOException):
         raise  # the machine's trouble, not the file's: a failed run, not a refused file
     except duckdb.Error as error:
@@ -333,8 +372,11 @@ def create_raw_view(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         select = f"select columns(*)::varchar from read_parquet({sql_literal(raw.kept)})"
     else:
         names = text_header(raw.kept, raw.file_format)
+        # DuckDB's strict reader cannot read a file with stray CRs: the view of one takes
+        # every CR for a line end.
+        loose = ", strict_mode = false" if raw.stray_crs else ""
         select = "select * from " + _read_csv(
-            raw.kept, raw.file_format, names, ", ignore_errors = true"
+            raw.kept, raw.file_format, names, ", ignore_errors = true" + loose
         )
     con.execute(f"create or replace view {raw.raw_table} as {select}")
 
@@ -406,26 +448,102 @@ def _read_csv(path: Path, file_format: str, names: list[str], options: str = "")
     )
 
 
-def _check_every_line_accounted_for(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
-    """After lines were rejected, count the file's lines again with no quoting at all: an
-    unterminated quote makes DuckDB swallow every later line into one rejected line, and its
-    own counts would still reconcile. Refuse the file rather than lose rows silently."""
-    lines = con.execute(
-        "select count(*) from read_csv($path, header = true, auto_detect = false, "
-        "columns = {'line': 'VARCHAR'}, delim = '\x01', quote = '', escape = '', "
-        "strict_mode = false, ignore_errors = true)",
-        {"path": str(raw.path)},
-    ).fetchall()[0][0]
-    accounted = con.execute(
-        f"select (select count(*) from {raw.stage_input}) "
-        "+ (select count(*) from raw_malformed_lines)"
-    ).fetchall()[0][0]
-    if lines > accounted:
-        first = con.execute("select min(source_row) from raw_malformed_lines").fetchall()[0][0]
-        raise UnusableInput(
-            f"{raw.path}: row {first}: a quote opened here is never closed, so {lines - accounted}"
-            " later lines cannot be read; fix the quote and run again"
+def _read_text(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, names: list[str], source: Path
+) -> tuple[int, int]:
+    """Read a text file (or its copy without stray CRs) into raw.stage_input: strictly first;
+    only if a line does not split into the header's columns, again setting such lines aside
+    in raw_malformed_lines. Returns the rows read and the file's data lines."""
+    stage_input = (
+        f"create or replace table {raw.stage_input} as "
+        f"select {', '.join(_staged_columns(raw, names))} from "
+    )
+    try:
+        con.execute(stage_input + _read_csv(source, raw.file_format, names))
+    except duckdb.InvalidInputException:
+        con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
+        con.execute(stage_input + _read_csv(source, raw.file_format, names, STORE_REJECTS))
+        # DuckDB may record several errors for one line: one quarantine row each line.
+        con.execute(
+            "insert into raw_malformed_lines "
+            "select line - 1, string_agg(distinct error_type::varchar, '; ') "
+            "from raw_rejects group by line"
         )
+    rows = con.execute(f"select count(*) from {raw.stage_input}").fetchall()[0][0]
+    return rows, _data_lines(con, source)
+
+
+def _data_lines(con: duckdb.DuckDBPyConnection, source: Path) -> int:
+    """The file's non-blank lines after the header, counted every time: a stray quote can
+    merge lines into one row without any error (0.3 s a million rows)."""
+    query = sql("text_data_lines")
+    try:
+        return con.execute(query, {"path": str(source)}).fetchall()[0][0]
+    except duckdb.InvalidInputException:  # a line that is not UTF-8: counted from the rejects
+        con.execute("drop table if exists raw_line_rejects; drop table if exists raw_line_scans")
+        rejects = ", store_rejects = true, rejects_table = 'raw_line_rejects', "
+        rejects += "rejects_scan = 'raw_line_scans'"
+        query = query.replace("strict_mode = false", "strict_mode = false" + rejects)
+        lines = con.execute(query, {"path": str(source)}).fetchall()[0][0]
+        return (
+            lines
+            + con.execute("select count(distinct line) from raw_line_rejects").fetchall()[0][0]
+        )
+
+
+def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows: int) -> str:
+    """What to say when the rows read are not the file's data lines: a quote merged lines
+    into one row. Names the first row where that happened, if the rows show it: a line set
+    aside (a quote never closed), or a row with a line end inside a field."""
+    fields = con.sql(f"select * from {raw.stage_input} limit 0").columns
+    line_end = " or ".join(
+        f"contains({name}, chr(10)) or contains({name}, chr(13))" for name in fields
+    )
+    first = con.execute(
+        f"select least((select min(source_row) from raw_malformed_lines), "
+        f"(select min(source_row) from (select {_source_row(raw)} as source_row, * "
+        f"from {raw.stage_input}) where {line_end}))"
+    ).fetchall()[0][0]
+    where = f"row {first}: a quote opened here" if first else "a quote"
+    return (
+        f"{raw.path}: {where} is never closed on its line, so {lines} data lines read as "
+        f"{rows} rows; fix the quote and run again"
+    )
+
+
+@contextmanager
+def _without_stray_crs(raw: RawFile) -> Iterator[Path]:
+    """A private, temporary copy of the text file where a CR before a line end (or the
+    file's end) is dropped and any other CR becomes CR_MARK: DuckDB then reads every LF as
+    the line end, and each line splits into fields or is set aside on its own. Beside the
+    kept copy (same disk, private folder) if there is one."""
+    folder = raw.kept.parent if raw.kept is not None and raw.kept != raw.path else None
+    handle, name = tempfile.mkstemp(prefix=".lines-", suffix=".txt", dir=folder)
+    copy = Path(name)
+    try:
+        with open(raw.path, "rb") as source, os.fdopen(handle, "wb") as target:
+            held = b""
+            while chunk := source.read(1 << 22):
+                chunk = held + chunk
+                # a CR at the end of a chunk may end a line: decided with the next chunk
+                held = b"\r" if chunk.endswith(b"\r") else b""
+                chunk = chunk[:-1] if held else chunk
+                target.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", CR_MARK))
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def _restore_crs(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
+    """Put the lone CRs back in the values read from the copy without stray CRs."""
+    columns = con.sql(f"select * from {raw.stage_input} limit 0").columns
+    mark = sql_literal(CR_MARK.decode())
+    con.execute(
+        f"update {raw.stage_input} set "
+        + ", ".join(f"{name} = replace({name}, {mark}, chr(13))" for name in columns)
+        + " where "
+        + " or ".join(f"contains({name}, {mark})" for name in columns)
+    )
 
 
 def _source_row(raw: RawFile) -> str:

@@ -51,6 +51,8 @@ class Delivery:
 def inbox_files(inbox: Path) -> list[Path]:
     """The inbox's files in delivery order (modified time, then name): the latest delivery
     of an episode wins. Hidden files, partial copies and subfolders are left alone."""
+    if inbox.exists() and not inbox.is_dir():
+        raise UnusableInput(f"{inbox}: is a file, not a folder: the inbox is a folder")
     if not inbox.is_dir():
         raise UnusableInput(f"{inbox}: no such inbox folder")
     files = [

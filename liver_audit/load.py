@@ -15,6 +15,7 @@ from liver_audit.errors import ReconciliationError, StageFailed
 from liver_audit.extracts import (
     RawFile,
     check_columns,
+    check_has_rows,
     check_parquet_data,
     create_raw_view,
     detect_format,
@@ -70,6 +71,7 @@ def inspect_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
     """Check a file is usable before any loading: returns its format, or raises UnusableInput."""
     file_format = detect_format(path)
     check_columns(path, kind, header_columns(con, path, file_format))
+    check_has_rows(con, path, file_format)
     return file_format
 
 

@@ -35,11 +35,22 @@ def test_every_command_has_help(command):
     "args, message",
     [
         (["run", "no/such/extract.csv"], "no/such/extract.csv: no such file"),
-        (["run", str(SAMPLE / "theatre.csv")], "missing column(s) PROCODE3"),
+        (
+            ["run", str(SAMPLE / "theatre.csv")],
+            f"{SAMPLE / 'theatre.csv'}: this looks like a theatre file (EPIKEY, OPDATE, APPROACH):"
+            " use --theatre",
+        ),
         (
             ["run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "episodes.csv")],
-            "missing column(s) OPDATE, APPROACH",
+            f"{SAMPLE / 'episodes.csv'}: this looks like an episode extract (OPERTN_4_nn columns):"
+            " name it as an EXTRACT, not --theatre",
         ),
+        (["run", str(SAMPLE)], f"{SAMPLE}: is a folder, not a file (a folder of files: --inbox)"),
+        (
+            ["run", "--inbox", str(SAMPLE / "episodes.csv")],
+            f"{SAMPLE / 'episodes.csv'}: is a file, not a folder: --inbox takes the folder",
+        ),
+        (["run", str(SAMPLE / "README.md")], "missing column(s)"),
         (["run"], "nothing to load: name extract files, or an --inbox folder"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -191,3 +202,27 @@ def test_a_warehouse_of_another_schema_version_is_refused_in_one_line(tmp_path):
         f"liver-audit: {tmp_path / 'wh.duckdb'}: warehouse schema version 0, this liver-audit "
         f"writes version {SCHEMA_VERSION}: use a new --warehouse"
     ]
+
+
+def test_a_header_only_extract_is_refused_in_one_line(tmp_path):
+    extract = tmp_path / "extract.txt"
+    extract.write_text("EPIKEY|PROCODE3|ADMIDATE|EPISTART|EPIEND|SEX|STARTAGE|OPERTN_4_01\n")
+    result = liver_audit("run", str(extract), "--warehouse", str(tmp_path / "wh.duckdb"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"liver-audit: {extract}: no data rows"]
+
+
+def test_a_header_only_file_in_the_inbox_is_refused_and_the_others_load(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "episodes.csv").write_bytes((SAMPLE / "episodes.csv").read_bytes())
+    (inbox / "empty.csv").write_text("EPIKEY,OPDATE,APPROACH\n")
+    result = liver_audit(
+        "run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "wh.duckdb"),
+        "--reports", str(tmp_path / "reports"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"liver-audit: refused {inbox / 'empty.csv'}: no data rows"
+    ]
+    assert "refused empty.csv" in result.stdout and "56 read" in result.stdout

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -196,11 +197,30 @@ def test_a_line_that_cannot_be_parsed_is_quarantined(fresh_db, tmp_path, line):
     ]
 
 
-def test_a_header_without_rows_loads_nothing(fresh_db, tmp_path):
-    path = tmp_path / "extract.txt"
-    path.write_text("EPIKEY|PROCODE3|ADMIDATE|EPISTART|EPIEND|SEX|STARTAGE|OPERTN_4_01\n")
-    result = load(fresh_db, path)
-    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (0, 0, 0)
+NO_DATA_ROWS = {
+    "header only": ("extract.txt", "episode_extract", b"EPIKEY|PROCODE3|ADMIDATE|EPISTART|EPIEND|SEX|STARTAGE|OPERTN_4_01\n"),
+    "header and blank lines": ("extract.txt", "episode_extract", b"EPIKEY,PROCODE3,ADMIDATE,EPISTART,EPIEND,SEX,STARTAGE,OPERTN_4_01\r\n\r\n\n"),
+    "theatre header only": ("theatre.csv", "theatre_records", b"EPIKEY,OPDATE,APPROACH\n"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name, kind, content", NO_DATA_ROWS.values(), ids=NO_DATA_ROWS.keys())
+def test_a_file_without_data_rows_is_unusable(fresh_db, tmp_path, name, kind, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnusableInput, match=f"^{re.escape(str(path))}: no data rows$"):
+        load(fresh_db, path, kind)
+    assert fresh_db.sql("select count(*) from input_files").fetchall() == [(0,)]
+
+
+def test_a_parquet_file_without_rows_is_unusable(fresh_db, tmp_path):
+    columns = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
+    frame = pl.DataFrame({name: [] for name in [*columns, "OPERTN_4_01"]}, schema_overrides={
+        name: pl.String for name in [*columns, "OPERTN_4_01"]
+    })  # fmt: skip
+    frame.write_parquet(tmp_path / "extract.parquet")
+    with pytest.raises(UnusableInput, match="extract.parquet: no data rows$"):
+        load(fresh_db, tmp_path / "extract.parquet")
 
 
 THEATRE_QUARANTINE_CASES = """
@@ -277,7 +297,9 @@ def test_cr_only_line_ends_are_refused_saying_so(fresh_db, tmp_path):
 def test_an_unclosed_quote_that_swallows_later_lines_refuses_the_file(fresh_db, tmp_path):
     rows = [GOOD, {"EPIKEY": "000000000002", "PROCODE3": '"RXA'}]
     rows += [{"EPIKEY": f"{n:012d}"} for n in range(3, 50)]
-    with pytest.raises(UnusableInput, match="row 2: a quote opened here is never closed"):
+    with pytest.raises(
+        UnusableInput, match="row 2: a quote opened here is never closed on its line"
+    ):
         load(fresh_db, episode_extract(tmp_path / "extract.txt", rows))
     # nothing half-loaded is left behind
     assert fresh_db.sql(
@@ -302,3 +324,73 @@ def test_validation_is_full_depth_whatever_the_environment(fresh_db, tmp_path, m
     row = {"EPIKEY": "000000000001", "codes": "Y7"}
     result = load(fresh_db, episode_extract(tmp_path / "extract.txt", [row, GOOD]))
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+
+
+def test_stray_quotes_that_merge_lines_refuse_the_file(fresh_db, tmp_path):
+    """A quote opened in one line and closed two lines later makes three lines one row, with
+    no error from the reader: 5 data lines would load as 3 rows."""
+    rows = [
+        {"EPIKEY": "000000000001"},
+        {"EPIKEY": "000000000002", "PROCODE3": '"RXA'},
+        {"EPIKEY": "000000000003"},
+        {"EPIKEY": "000000000004", "PROCODE3": 'RXB"'},
+        {"EPIKEY": "000000000005"},
+    ]
+    path = episode_extract(tmp_path / "extract.txt", rows)
+    with pytest.raises(UnusableInput, match=re.escape(
+        f"{path}: row 2: a quote opened here is never closed on its line, so 5 data lines read as 3 rows"
+    )):  # fmt: skip
+        load(fresh_db, path)
+    assert fresh_db.sql("select count(*) from episodes").fetchall() == [(0,)]
+
+
+def _extract_lines(tmp_path, ends: list[bytes], middle: bytes = b"") -> Path:
+    """An extract of three good rows (ids 1-3, one procedure each), each line ending as
+    `ends` says, with `middle` (a whole line) after the first row."""
+    rows = [{"EPIKEY": str(n), "codes": "J023"} for n in (1, 2, 3)]
+    path = episode_extract(tmp_path / "extract.txt", rows, positions=1)
+    header, *rows = path.read_bytes().splitlines()
+    lines = [header + b"\n", rows[0] + ends[0], middle, rows[1] + ends[1], rows[2] + ends[2]]
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+# ¦ is the file's delimiter; CR and LF the line-end bytes; `.` no middle line.
+CR_CASES = """
+| case                          | ends          | middle                                                        | read | loaded | quarantined                |
+| one CRLF line in an LF file   | CRLF LF LF    | .                                                             | 3    | 3      | .                          |
+| a blank CR line               | LF LF LF      | CR LF                                                         | 3    | 3      | .                          |
+| a CRLF blank line             | LF LF LF      | CRLF                                                          | 3    | 3      | .                          |
+| one LF line in a CRLF file    | CRLF LF CRLF  | .                                                             | 3    | 3      | .                          |
+| a CR ends the file            | LF LF CR      | .                                                             | 3    | 3      | .                          |
+| a lone CR inside a code       | LF LF LF      | 9¦RXA¦2025-05-01¦2025-05-01¦2025-05-04¦1¦50¦J0CR23¦2025-05-02 LF | 4 | 3   | 2:procedure_code_malformed |
+| a lone CR inside a short line | LF LF LF      | 9¦RXA¦2025-05-01 CR ¦2025-05-01 LF                            | 4    | 3      | 2:line_malformed           |
+| a lone CR, too many fields    | LF CRLF LF    | 9¦RXA¦2025-05-01¦2025-05-01¦2025-05-04¦1¦50¦J023¦2025-05-02¦x CR ¦y LF | 4 | 3 | 2:line_malformed   |
+"""
+
+
+@pytest.mark.parametrize(
+    "case", parse_table(CR_CASES), ids=[c["case"] for c in parse_table(CR_CASES)]
+)
+def test_stray_crs_load_or_quarantine_their_line(fresh_db, tmp_path, case):
+    """LF or CRLF, whichever each line has; a CR before a line end ends the line; any other
+    CR is part of its field. Never the whole file refused for one line."""
+
+    def raw(text: str) -> bytes:
+        text = text.replace(" ", "").replace("¦", "|")
+        return text.replace("CR", "\r").replace("LF", "\n").encode()
+
+    path = _extract_lines(tmp_path, [raw(end) for end in case["ends"].split()], raw(case["middle"]))
+    result = load(fresh_db, path)
+    read, loaded = int(case["read"]), int(case["loaded"])
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (
+        read, loaded, read - loaded
+    )  # fmt: skip
+    quarantined = fresh_db.sql("select distinct source_row || ':' || reason from quarantine")
+    assert [q for (q,) in quarantined.fetchall()] == (
+        [case["quarantined"]] if case["quarantined"] else []
+    )
+    loaded = fresh_db.sql("select episode_id from episodes order by 1").fetchall()
+    assert loaded == [("1",), ("2",), ("3",)]
+    raw_table = fresh_db.execute("select raw_table from input_files").fetchall()[0][0]
+    assert fresh_db.sql(f"select count(*) from {raw_table}").fetchall()[0][0] >= 3
