@@ -495,9 +495,11 @@ def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows
     """What to say when the rows read are not the file's data lines: a quote merged lines
     into one row. Names the first row where that happened, if the rows show it: a line set
     aside (a quote never closed), or a row with a line end inside a field."""
-    fields = con.sql(f"select * from {raw.stage_input} limit 0").columns
+    staged = con.sql(f"select * from {raw.stage_input} limit 0")
     line_end = " or ".join(
-        f"contains({name}, chr(10)) or contains({name}, chr(13))" for name in fields
+        f"contains({name}, chr(10)) or contains({name}, chr(13))"
+        for name, kind in zip(staged.columns, staged.types)
+        if kind == duckdb.sqltype("varchar")  # extra_positions is a list: not a field
     )
     first = con.execute(
         f"select least((select min(source_row) from raw_malformed_lines), "
