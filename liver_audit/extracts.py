@@ -497,9 +497,7 @@ def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows
     aside (a quote never closed), or a row with a line end inside a field."""
     staged = con.sql(f"select * from {raw.stage_input} limit 0")
     line_end = " or ".join(
-        f"contains({name}, chr(10)) or contains({name}, chr(13))"
-        for name, kind in zip(staged.columns, staged.types)
-        if kind == duckdb.sqltype("varchar")  # extra_positions is a list: not a field
+        f"contains({name}, chr(10)) or contains({name}, chr(13))" for name in text_fields(staged)
     )
     first = con.execute(
         f"select least((select min(source_row) from raw_malformed_lines), "
@@ -536,9 +534,15 @@ def _without_stray_crs(raw: RawFile) -> Iterator[Path]:
         copy.unlink(missing_ok=True)
 
 
+def text_fields(staged: duckdb.DuckDBPyRelation) -> list[str]:
+    """A staging input's text fields (extra_positions, past 24, is a list of them)."""
+    return [name for name, kind in zip(staged.columns, staged.types) if kind == "VARCHAR"]
+
+
 def _restore_crs(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Put the lone CRs back in the values read from the copy without stray CRs."""
-    columns = con.sql(f"select * from {raw.stage_input} limit 0").columns
+    staged = con.sql(f"select * from {raw.stage_input} limit 0")
+    columns = text_fields(staged)
     mark = sql_literal(CR_MARK.decode())
     con.execute(
         f"update {raw.stage_input} set "
