@@ -17,7 +17,13 @@ from liver_audit.config import (
     add_setting_flags,
     load_settings,
 )
-from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated, failure_reason
+from liver_audit.errors import (
+    UnusableInput,
+    WarehouseBusy,
+    WarehouseOutdated,
+    failure_reason,
+    one_line,
+)
 from liver_audit.prefect_server import TemporaryServer
 
 # Prefect on locked-down machines: no telemetry, a patient start-up on 2 cores, quiet logs
@@ -32,7 +38,7 @@ PREFECT_DEFAULTS = {
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):
-        self.exit(2, f"liver-audit: error: {message}\n")
+        self.exit(2, f"liver-audit: error: {one_line(message)}\n")
 
 
 RUN_SETTINGS = [
@@ -160,10 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     except UnusableInput as error:
         if getattr(error, "summary", None):  # refused files: the rest of the run went ahead
             print_summary(error.summary, settings.warehouse, status="failed")
-        print(f"liver-audit: {error}", file=sys.stderr)
+        print(f"liver-audit: {one_line(str(error))}", file=sys.stderr)
         return 2
     except (WarehouseBusy, WarehouseOutdated) as error:
-        print(f"liver-audit: {error}", file=sys.stderr)
+        print(f"liver-audit: {one_line(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("liver-audit: interrupted", file=sys.stderr)
@@ -277,27 +283,33 @@ def silence_prefect_console() -> None:
 
 
 def print_summary(summary: dict, warehouse_path: Path, status: str = "completed") -> None:
-    print(f"liver-audit run {summary['run_id']} {status}")
+    """What the run did, a line per fact; file names escaped (one_line), as in every message."""
+    say(f"liver-audit run {summary['run_id']} {status}")
     for skipped in summary["files_skipped"]:
-        print(f"  skipped {skipped['file_name']}: {skipped['reason']}")
+        say(f"  skipped {skipped['file_name']}: {skipped['reason']}")
     for refused in summary["files_refused"]:
-        print(f"  refused {refused['file_name']}")
+        say(f"  refused {refused['file_name']}")
     if summary["out_dir"] is None:
-        print("  nothing new: no file to load, so no audit files were written")
-        print(f"  warehouse: {Path(warehouse_path).resolve()}")
+        say("  nothing new: no file to load, so no audit files were written")
+        say(f"  warehouse: {Path(warehouse_path).resolve()}")
         return
-    print(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
-          f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
-    print(f"  procedures assessed: {summary['procedures_assessed']}")
+    say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
+        f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
+    say(f"  procedures assessed: {summary['procedures_assessed']}")
     for outcome, count in summary["outcomes"].items():
-        print(f"    {outcome:<28}{count:>8}")
-    print(f"  warehouse: {Path(warehouse_path).resolve()}")
-    print(f"  audit files: {Path(summary['out_dir']).resolve()}/")
+        say(f"    {outcome:<28}{count:>8}")
+    say(f"  warehouse: {Path(warehouse_path).resolve()}")
+    say(f"  audit files: {Path(summary['out_dir']).resolve()}/")
     for name in (
         "report.html", "worklist.xlsx", "assessments.csv", "quarantine.csv",
         "summary.json", "summary_shareable.csv",
     ):  # fmt: skip
-        print(f"    {name}")
+        say(f"    {name}")
+
+
+def say(text: str = "") -> None:
+    """print(), with control characters escaped: a file name's newline cannot split a line."""
+    print(one_line(text))
 
 
 def export(settings: Settings) -> int:
@@ -311,7 +323,7 @@ def export(settings: Settings) -> int:
         con.execute(sql("macros"))
         written = export_parquet(con, settings.parquet)
     for table, rows in written.items():
-        print(f"{table}: {rows:,} rows -> {settings.parquet / table}/")
+        say(f"{table}: {rows:,} rows -> {settings.parquet / table}/")
     return 0
 
 
@@ -327,7 +339,7 @@ def show_config(settings: Settings) -> int:
             line = f"{name} = {value}"
         else:
             line = f'{name} = "{value}"'
-        print(f"{line:<60} # {settings.sources[name]}")
+        say(f"{line:<60} # {settings.sources[name]}")
     return 0
 
 
@@ -373,10 +385,20 @@ def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
                 raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
         else:
             table = recent_runs(con, limit)
-    print_table(table)
+    print_table(one_line_columns(table))
     if not table.height:
         print("(no runs yet)")
     return 0
+
+
+def one_line_columns(table):
+    """The table's text columns with control characters escaped (file names, errors)."""
+    import polars as pl
+
+    from liver_audit.errors import UNPRINTABLE_TEXT
+
+    escapes = [one_line(character) for character in UNPRINTABLE_TEXT]
+    return table.with_columns(pl.col(pl.String).str.replace_many(UNPRINTABLE_TEXT, escapes))
 
 
 def show_rules() -> int:
