@@ -217,8 +217,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     check_inputs(extracts, theatre)
     from flows.audit import audit_run
 
-    if not args.verbose:
-        silence_prefect_console()
+    prefect_console(args.verbose)
     timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
     if server and not server.wait_until_healthy(timeout):
         raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
@@ -271,15 +270,36 @@ def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
         start_hashing(path)  # in the background, while Prefect's server boots
 
 
-def silence_prefect_console() -> None:
-    """Prefect prints failed runs with tracebacks; the CLI prints one line instead. The run
-    log still reaches the Prefect API."""
+def prefect_console(verbose: bool) -> None:
+    """Prefect prints failed runs with tracebacks; the CLI prints one line instead. With
+    --verbose, Prefect's log (stages, counts, states) without tracebacks, a message a line:
+    a traceback can quote row values (a frame's source line, a chained error's message).
+    The run log still reaches the Prefect API."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
     for logger in [logging.getLogger(), *map(logging.getLogger, logging.root.manager.loggerDict)]:
         for handler in getattr(logger, "handlers", []):
             if isinstance(handler, PrefectConsoleHandler):
-                handler.setLevel(logging.CRITICAL + 1)
+                if verbose:
+                    handler.setFormatter(WithoutTracebacks(handler.formatter))
+                else:
+                    handler.setLevel(logging.CRITICAL + 1)
+
+
+class WithoutTracebacks(logging.Formatter):
+    """Formats a copy of each record, one line and without its exception or stack (other
+    handlers, such as Prefect's API log, get the record as it was)."""
+
+    def __init__(self, formatter: logging.Formatter | None):
+        super().__init__()
+        self.formatter = formatter or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Prefect also writes a traceback into a message: "...: Error('...')\nTraceback ..."
+        message = record.getMessage().split("\nTraceback (most recent call last)")[0]
+        bare = {"msg": one_line(message), "args": None, "exc_info": None, "exc_text": None,
+                "stack_info": None}  # fmt: skip
+        return self.formatter.format(logging.makeLogRecord(record.__dict__ | bare))
 
 
 def print_summary(summary: dict, warehouse_path: Path, status: str = "completed") -> None:
