@@ -214,6 +214,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     check_fan_out(settings)
 
     server = set_up_prefect(args.verbose)
+    if server is None:  # PREFECT_API_URL names the server: refused now, not as RuntimeError
+        check_prefect_server()
     check_inputs(extracts, theatre)
     from flows.audit import audit_run
 
@@ -252,6 +254,17 @@ def check_fan_out(settings: Settings) -> None:
     if not os.environ.get("PREFECT_API_URL"):
         raise UnusableInput(
             "work_pool needs the Prefect server its workers use: set PREFECT_API_URL"
+        )
+
+
+def check_prefect_server() -> None:
+    """The server PREFECT_API_URL names answers; if not, one line (Prefect would fail the
+    flow with a RuntimeError before it starts). A run refused here, like one refused for its
+    arguments, never touched the warehouse, and is not in its history."""
+    url = os.environ["PREFECT_API_URL"]
+    if not TemporaryServer.is_healthy(url):
+        raise UnusableInput(
+            f"no Prefect server answers at {url}: start one (make server) or set PREFECT_API_URL"
         )
 
 
@@ -372,11 +385,7 @@ def serve(settings: Settings) -> int:
     if not settings.inbox.is_dir():
         raise UnusableInput(f"{settings.inbox}: no such inbox folder")
     check_fan_out(settings)
-    if not TemporaryServer.is_healthy(os.environ["PREFECT_API_URL"]):
-        raise UnusableInput(
-            f"no Prefect server answers at {os.environ['PREFECT_API_URL']}: start one "
-            "(make server) or set PREFECT_API_URL"
-        )
+    check_prefect_server()
     from flows.nightly import serve_nightly
     from liver_audit.config import check_schedule
 
