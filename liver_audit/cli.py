@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 from liver_audit import __version__
@@ -16,6 +17,8 @@ from liver_audit.config import (
     Settings,
     add_setting_flags,
     load_settings,
+    private_mode,
+    share_files,
 )
 from liver_audit.errors import (
     UnusableInput,
@@ -43,7 +46,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
-    "work_pool", "work_folder",
+    "work_pool", "work_folder", "share_with_group",
 ]  # fmt: skip
 
 
@@ -117,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Write the stable views episodes, procedures and assessments as Parquet folders "
         "partitioned by financial year and provider (DIR/<view>/financial_year=2025-26/"
         "provider=RXA/*.parquet), replacing each view's folder whole.",
-        ["warehouse", "parquet"],
+        ["warehouse", "parquet", "share_with_group"],
     )
 
     sql = command(
@@ -150,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         flags = {name: getattr(args, name, None) for name in BY_NAME}
         settings = load_settings(flags, args.config)
+        share_files(settings.share_with_group)  # before any file is written, by anyone
+        if args.command in ("run", "serve", "export"):
+            restrict_warehouse_files(settings.warehouse)
         if args.command == "history":
             return show_history(settings.warehouse, args.limit, args.run)
         if args.command == "config":
@@ -180,6 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a one-line message, never a traceback (it may quote data)
         print(f"liver-audit: run failed: {failure_reason(error)}", file=sys.stderr)
         return 1
+
+
+def restrict_warehouse_files(warehouse: Path) -> None:
+    """The warehouse's files as share_with_group says, also those made before it did (by an
+    older version, with the umask's mode): the warehouse, its WAL and lock, its spill folder,
+    its kept copies. Another user's are theirs to change."""
+    folders = [Path(f"{warehouse}.tmp"), Path(f"{warehouse}.delivered")]
+    files = [warehouse, Path(f"{warehouse}.wal"), Path(f"{warehouse}.lock")]
+    with suppress(OSError):
+        files += [path for path in folders[1].iterdir() if path.is_file()]
+    for path in [*folders, *files]:
+        with suppress(OSError):  # not there, or not ours
+            path.chmod(private_mode(folder=path in folders))
 
 
 def set_up_prefect(verbose: bool = False) -> TemporaryServer | None:

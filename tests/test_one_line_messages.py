@@ -26,8 +26,10 @@ NAMES = st.text(
 
 
 @pytest.fixture(autouse=True)
-def keep_umask():
-    """main() sets the process umask (share_with_group); give the test process its own back."""
+def keep_umask(monkeypatch):
+    """main() sets the process umask and environment (share_with_group): the test process
+    gets its own back."""
+    monkeypatch.setenv("LIVER_AUDIT_SHARE_WITH_GROUP", "0")
     umask = os.umask(0o022)
     os.umask(umask)
     yield
