@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reload", action="store_true",
                      help="load files even if their content was loaded before")  # fmt: skip
     run.add_argument("--verbose", action="store_true",
-                     help="show Prefect's run logs (counts and file names only)")  # fmt: skip
+                     help="show Prefect's run logs (counts and file names only, no tracebacks)")  # fmt: skip
 
     history = command(
         "history",
