@@ -43,7 +43,10 @@ bench: $(INSTALLED)
 server: $(INSTALLED)
 	$(VENV)/bin/prefect server start --host 127.0.0.1 --port 4200
 
+# The example settings' inbox (inbox = "inbox") is made if missing, owner only: deliveries
+# are patient data. Any other inbox is the delivering system's to make.
 serve: $(INSTALLED)
+	if grep -qs '^inbox = "inbox"' liver-audit.toml; then mkdir -p -m 700 inbox; fi
 	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:4200/api} $(VENV)/bin/liver-audit serve
 
 # Fan-out: a Prefect worker on this machine for the work pool liver-audit (README, Beyond one

@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 from liver_audit import __version__
@@ -16,8 +17,16 @@ from liver_audit.config import (
     Settings,
     add_setting_flags,
     load_settings,
+    private_mode,
+    share_files,
 )
-from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated, failure_reason
+from liver_audit.errors import (
+    UnusableInput,
+    WarehouseBusy,
+    WarehouseOutdated,
+    failure_reason,
+    one_line,
+)
 from liver_audit.prefect_server import TemporaryServer
 
 # Prefect on locked-down machines: no telemetry, a patient start-up on 2 cores, quiet logs
@@ -32,12 +41,12 @@ PREFECT_DEFAULTS = {
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):
-        self.exit(2, f"liver-audit: error: {message}\n")
+        self.exit(2, f"liver-audit: error: {one_line(message)}\n")
 
 
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
-    "work_pool", "work_folder",
+    "work_pool", "work_folder", "share_with_group",
 ]  # fmt: skip
 
 
@@ -74,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reload", action="store_true",
                      help="load files even if their content was loaded before")  # fmt: skip
     run.add_argument("--verbose", action="store_true",
-                     help="show Prefect's run logs (counts and file names only)")  # fmt: skip
+                     help="show Prefect's run logs (counts and file names only, no tracebacks)")  # fmt: skip
 
     history = command(
         "history",
@@ -111,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Write the stable views episodes, procedures and assessments as Parquet folders "
         "partitioned by financial year and provider (DIR/<view>/financial_year=2025-26/"
         "provider=RXA/*.parquet), replacing each view's folder whole.",
-        ["warehouse", "parquet"],
+        ["warehouse", "parquet", "share_with_group"],
     )
 
     sql = command(
@@ -144,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         flags = {name: getattr(args, name, None) for name in BY_NAME}
         settings = load_settings(flags, args.config)
+        share_files(settings.share_with_group)  # before any file is written, by anyone
+        if args.command in ("run", "serve", "export"):
+            restrict_warehouse_files(settings.warehouse)
         if args.command == "history":
             return show_history(settings.warehouse, args.limit, args.run)
         if args.command == "config":
@@ -160,10 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     except UnusableInput as error:
         if getattr(error, "summary", None):  # refused files: the rest of the run went ahead
             print_summary(error.summary, settings.warehouse, status="failed")
-        print(f"liver-audit: {error}", file=sys.stderr)
+        print(f"liver-audit: {one_line(str(error))}", file=sys.stderr)
         return 2
     except (WarehouseBusy, WarehouseOutdated) as error:
-        print(f"liver-audit: {error}", file=sys.stderr)
+        print(f"liver-audit: {one_line(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("liver-audit: interrupted", file=sys.stderr)
@@ -174,6 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a one-line message, never a traceback (it may quote data)
         print(f"liver-audit: run failed: {failure_reason(error)}", file=sys.stderr)
         return 1
+
+
+def restrict_warehouse_files(warehouse: Path) -> None:
+    """The warehouse's files as share_with_group says, also those made before it did (by an
+    older version, with the umask's mode): the warehouse, its WAL and lock, its spill folder,
+    its kept copies. Another user's are theirs to change."""
+    folders = [Path(f"{warehouse}.tmp"), Path(f"{warehouse}.delivered")]
+    files = [warehouse, Path(f"{warehouse}.wal"), Path(f"{warehouse}.lock")]
+    with suppress(OSError):
+        files += [path for path in folders[1].iterdir() if path.is_file()]
+    for path in [*folders, *files]:
+        with suppress(OSError):  # not there, or not ours
+            path.chmod(private_mode(folder=path in folders))
 
 
 def set_up_prefect(verbose: bool = False) -> TemporaryServer | None:
@@ -210,11 +235,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     check_fan_out(settings)
 
     server = set_up_prefect(args.verbose)
+    if server is None:  # PREFECT_API_URL names the server: refused now, not as RuntimeError
+        check_prefect_server()
     check_inputs(extracts, theatre)
     from flows.audit import audit_run
 
-    if not args.verbose:
-        silence_prefect_console()
+    prefect_console(args.verbose)
     timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
     if server and not server.wait_until_healthy(timeout):
         raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
@@ -259,6 +285,17 @@ def check_fan_out(settings: Settings) -> None:
         )
 
 
+def check_prefect_server() -> None:
+    """The server PREFECT_API_URL names answers; if not, one line (Prefect would fail the
+    flow with a RuntimeError before it starts). A run refused here, like one refused for its
+    arguments, never touched the warehouse, and is not in its history."""
+    url = os.environ["PREFECT_API_URL"]
+    if not TemporaryServer.is_healthy(url):
+        raise UnusableInput(
+            f"no Prefect server answers at {url}: start one (make server) or set PREFECT_API_URL"
+        )
+
+
 def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
     """Refuse unusable files before the flow starts: a quick, clear answer."""
     import duckdb
@@ -274,39 +311,66 @@ def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
         start_hashing(path)  # in the background, while Prefect's server boots
 
 
-def silence_prefect_console() -> None:
-    """Prefect prints failed runs with tracebacks; the CLI prints one line instead. The run
-    log still reaches the Prefect API."""
+def prefect_console(verbose: bool) -> None:
+    """Prefect prints failed runs with tracebacks; the CLI prints one line instead. With
+    --verbose, Prefect's log (stages, counts, states) without tracebacks, a message a line:
+    a traceback can quote row values (a frame's source line, a chained error's message).
+    The run log still reaches the Prefect API."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
     for logger in [logging.getLogger(), *map(logging.getLogger, logging.root.manager.loggerDict)]:
         for handler in getattr(logger, "handlers", []):
             if isinstance(handler, PrefectConsoleHandler):
-                handler.setLevel(logging.CRITICAL + 1)
+                if verbose:
+                    handler.setFormatter(WithoutTracebacks(handler.formatter))
+                else:
+                    handler.setLevel(logging.CRITICAL + 1)
+
+
+class WithoutTracebacks(logging.Formatter):
+    """Formats a copy of each record, one line and without its exception or stack (other
+    handlers, such as Prefect's API log, get the record as it was)."""
+
+    def __init__(self, formatter: logging.Formatter | None):
+        super().__init__()
+        self.formatter = formatter or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Prefect also writes a traceback into a message: "...: Error('...')\nTraceback ..."
+        message = record.getMessage().split("\nTraceback (most recent call last)")[0]
+        bare = {"msg": one_line(message), "args": None, "exc_info": None, "exc_text": None,
+                "stack_info": None}  # fmt: skip
+        return self.formatter.format(logging.makeLogRecord(record.__dict__ | bare))
 
 
 def print_summary(summary: dict, warehouse_path: Path, status: str = "completed") -> None:
-    print(f"liver-audit run {summary['run_id']} {status}")
+    """What the run did, a line per fact; file names escaped (one_line), as in every message."""
+    say(f"liver-audit run {summary['run_id']} {status}")
     for skipped in summary["files_skipped"]:
-        print(f"  skipped {skipped['file_name']}: {skipped['reason']}")
+        say(f"  skipped {skipped['file_name']}: {skipped['reason']}")
     for refused in summary["files_refused"]:
-        print(f"  refused {refused['file_name']}")
+        say(f"  refused {refused['file_name']}")
     if summary["out_dir"] is None:
-        print("  nothing new: no file to load, so no audit files were written")
-        print(f"  warehouse: {Path(warehouse_path).resolve()}")
+        say("  nothing new: no file to load, so no audit files were written")
+        say(f"  warehouse: {Path(warehouse_path).resolve()}")
         return
-    print(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
-          f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
-    print(f"  procedures assessed: {summary['procedures_assessed']}")
+    say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
+        f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
+    say(f"  procedures assessed: {summary['procedures_assessed']}")
     for outcome, count in summary["outcomes"].items():
-        print(f"    {outcome:<28}{count:>8}")
-    print(f"  warehouse: {Path(warehouse_path).resolve()}")
-    print(f"  audit files: {Path(summary['out_dir']).resolve()}/")
+        say(f"    {outcome:<28}{count:>8}")
+    say(f"  warehouse: {Path(warehouse_path).resolve()}")
+    say(f"  audit files: {Path(summary['out_dir']).resolve()}/")
     for name in (
         "report.html", "worklist.xlsx", "assessments.csv", "quarantine.csv",
         "summary.json", "summary_shareable.csv",
     ):  # fmt: skip
-        print(f"    {name}")
+        say(f"    {name}")
+
+
+def say(text: str = "") -> None:
+    """print(), with control characters escaped: a file name's newline cannot split a line."""
+    print(one_line(text))
 
 
 def export(settings: Settings) -> int:
@@ -320,7 +384,7 @@ def export(settings: Settings) -> int:
         con.execute(sql("macros"))
         written = export_parquet(con, settings.parquet)
     for table, rows in written.items():
-        print(f"{table}: {rows:,} rows -> {settings.parquet / table}/")
+        say(f"{table}: {rows:,} rows -> {settings.parquet / table}/")
     return 0
 
 
@@ -336,7 +400,7 @@ def show_config(settings: Settings) -> int:
             line = f"{name} = {value}"
         else:
             line = f'{name} = "{value}"'
-        print(f"{line:<60} # {settings.sources[name]}")
+        say(f"{line:<60} # {settings.sources[name]}")
     return 0
 
 
@@ -348,11 +412,7 @@ def serve(settings: Settings) -> int:
         raise UnusableInput("serve needs an inbox: set inbox in liver-audit.toml or --inbox")
     check_inbox(settings.inbox)
     check_fan_out(settings)
-    if not TemporaryServer.is_healthy(os.environ["PREFECT_API_URL"]):
-        raise UnusableInput(
-            f"no Prefect server answers at {os.environ['PREFECT_API_URL']}: start one "
-            "(make server) or set PREFECT_API_URL"
-        )
+    check_prefect_server()
     from flows.nightly import serve_nightly
     from liver_audit.config import check_schedule
 
@@ -381,10 +441,20 @@ def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
                 raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
         else:
             table = recent_runs(con, limit)
-    print_table(table)
+    print_table(one_line_columns(table))
     if not table.height:
         print("(no runs yet)")
     return 0
+
+
+def one_line_columns(table):
+    """The table's text columns with control characters escaped (file names, errors)."""
+    import polars as pl
+
+    from liver_audit.errors import UNPRINTABLE_TEXT
+
+    escapes = [one_line(character) for character in UNPRINTABLE_TEXT]
+    return table.with_columns(pl.col(pl.String).str.replace_many(UNPRINTABLE_TEXT, escapes))
 
 
 def show_rules() -> int:

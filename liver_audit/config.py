@@ -67,6 +67,13 @@ SETTINGS = [
         Path,
         "fan out: a folder the run and every worker share (same path on each machine)",
     ),
+    Setting(
+        "share_with_group",
+        False,
+        bool,
+        "files and folders written (warehouse, kept copies, audit files, Parquet) readable "
+        "and writable by your group too (0660/0770), not by you only (0600/0700)",
+    ),
 ]
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -84,6 +91,7 @@ class Settings:
     wait_for_warehouse: int
     work_pool: str | None
     work_folder: Path | None
+    share_with_group: bool
     sources: dict  # setting name -> where its value came from
 
     def as_dict(self) -> dict:
@@ -135,6 +143,26 @@ def load_settings(flags: dict, config_flag: str | None = None) -> Settings:
             value = Path(value)
         values[setting.name], sources[setting.name] = value, source
     return Settings(**values, sources=sources)
+
+
+# Carries share_with_group to the processes a command starts (serve's flow runs), and to
+# modes set explicitly (private_mode); the CLI sets it from the settings.
+SHARE_ENV = "LIVER_AUDIT_SHARE_WITH_GROUP"
+
+
+def share_files(share_with_group: bool) -> None:
+    """Files and folders this process (and those it starts) creates: owner only, or owner
+    and group. Set as the umask, first thing, so that every file DuckDB, openpyxl and
+    Prefect's server create follows it, whoever's code creates it."""
+    os.environ[SHARE_ENV] = "1" if share_with_group else "0"
+    os.umask(0o007 if share_with_group else 0o077)
+
+
+def private_mode(folder: bool = False) -> int:
+    """The mode of a file (or folder) of patient data made with an explicit mode: 0600
+    (0700), or 0660 (0770) when shared with the group. Never anyone else's."""
+    shared = os.environ.get(SHARE_ENV) == "1"
+    return (0o770 if shared else 0o700) if folder else (0o660 if shared else 0o600)
 
 
 def check_schedule(settings: Settings) -> None:

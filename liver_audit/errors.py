@@ -1,10 +1,34 @@
 """Errors the CLI turns into one-line messages. Messages name files, rows and fields only."""
 
 import os
+import re
 from contextlib import contextmanager
 
+# What would split a one-line message or drive the terminal: control characters (C0, DEL,
+# C1), the Unicode line and paragraph separators (str.splitlines breaks on them), and lone
+# surrogates (a file name's undecodable bytes, which stdout cannot encode).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# The same, as the characters text read from the warehouse can hold (no surrogates there).
+UNPRINTABLE_TEXT = [chr(code) for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]]
 
-class UnusableInput(Exception):
+
+def one_line(text: str) -> str:
+    """`text` with control characters escaped as Python writes them (a newline in a file
+    name shows as \\n): a message naming a file stays one line, whatever the name."""
+    return _UNPRINTABLE.sub(
+        lambda found: found.group().encode("unicode_escape", "backslashreplace").decode(), text
+    )
+
+
+class OneLine(Exception):
+    """An error whose message is one line: it names files, and a file name may hold any
+    character but / and NUL."""
+
+    def __init__(self, message: str = "", *args):
+        super().__init__(one_line(str(message)), *args)
+
+
+class UnusableInput(OneLine):
     """An input file or argument the pipeline cannot use (CLI exit code 2)."""
 
 
@@ -19,19 +43,19 @@ class RefusedFiles(UnusableInput):
         return self.args[0]
 
 
-class ReconciliationError(Exception):
+class ReconciliationError(OneLine):
     """Rows read did not equal rows loaded plus rows quarantined for a file."""
 
 
-class WarehouseBusy(Exception):
+class WarehouseBusy(OneLine):
     """Another run or process has the warehouse (one writer at a time)."""
 
 
-class WarehouseOutdated(Exception):
+class WarehouseOutdated(OneLine):
     """The warehouse was written with another schema version."""
 
 
-class StageFailed(Exception):
+class StageFailed(OneLine):
     """A pipeline stage failed; the message names the stage and the error type only."""
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from liver_audit.config import private_mode
 from liver_audit.warehouse import SQL_DIR
 
 # The stable views exported, each partitioned by financial year and provider.
@@ -34,6 +35,11 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, int]:
         written[table] = con.execute(f"select count(*) from ({query})").fetchall()[0][0]
         if not staging.exists():  # no rows: an empty table folder all the same
             staging.mkdir()
+        # DuckDB makes partition folders 0755 less the umask: with share_with_group, the
+        # group's next export could not replace them.
+        for folder in [staging, *staging.rglob("*")]:
+            if folder.is_dir():
+                folder.chmod(private_mode(folder=True))
         old = out / f".{table}.old"
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow
 import pyarrow.parquet
 
+from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
 from liver_audit.warehouse import sql, sql_literal
 
@@ -262,16 +263,16 @@ def keep_delivered(raw: RawFile, folder: Path | None) -> None:
     if folder is None:
         raw.kept = raw.path
         return
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=private_mode(folder=True), parents=True, exist_ok=True)
     suffix = ".parquet" if raw.file_format == "parquet" else ".txt"
     raw.kept = folder / f"{raw.raw_table}{suffix}"
     raw.copying = _COPYING.submit(_copy_private, raw.path, raw.kept)
 
 
 def _copy_private(source: Path, target: Path) -> None:
-    """Copy, readable by this user only: the copy holds patient data, whatever the
-    delivered file's own permissions."""
-    target.touch(mode=0o600)
+    """Copy, readable by this user only (or the group: share_with_group): the copy holds
+    patient data, whatever the delivered file's own permissions."""
+    target.touch(mode=private_mode())
     shutil.copyfile(source, target)
 
 

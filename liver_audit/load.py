@@ -189,6 +189,8 @@ def write_prepared(
                     f"{path.name}: changed while it was being loaded (not as it was when "
                     "hashed); not loaded: the next run loads it"
                 )
+            if raw.copying is not None:
+                _keep_one_copy(con, raw, digest)  # the copy is of `digest`: checked just now
             create_raw_view(con, raw)
             result = FileResult(
                 file_id, raw.kind, path.name, raw.file_format, digest,
@@ -217,6 +219,24 @@ def write_prepared(
         discard(con, raw)
         raise
     return result
+
+
+def _keep_one_copy(con: duckdb.DuckDBPyConnection, raw: RawFile, sha256: str) -> None:
+    """A file loaded again (--reload) keeps no second copy: its raw view reads the copy an
+    earlier load of the same content kept, and the new copy goes. That copy is named after
+    the earlier load, which input_files records, so recover_interrupted_runs keeps it, and a
+    load that fails after this deletes nothing (raw.copying is done with)."""
+    earlier = con.execute(
+        sql("earlier_loads_of_content"),
+        {"sha256": sha256, "file_kind": raw.kind, "file_format": raw.file_format},
+    ).fetchall()
+    for (raw_table,) in earlier:
+        kept = raw.kept.with_name(raw_table + raw.kept.suffix)
+        # not there if the warehouse moved without its folder: then the new copy stays
+        if kept.is_file() and kept.stat().st_size == raw.kept.stat().st_size:
+            copy, raw.kept, raw.copying = raw.kept, kept, None
+            copy.unlink()
+            return
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

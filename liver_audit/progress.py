@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from liver_audit.errors import no_row_values
+from liver_audit.errors import no_row_values, one_line
 
 _started = time.monotonic()
 
@@ -17,7 +17,7 @@ def stage(message: str, stream=None) -> None:
     """Show `message` (e.g. 'extract.csv: validate 5,000,000 rows') if stderr is a terminal."""
     stream = stream or sys.stderr
     if getattr(stream, "isatty", lambda: False)():
-        print(f"[{time.monotonic() - _started:6.1f}s] {message}", file=stream, flush=True)
+        print(f"[{time.monotonic() - _started:6.1f}s] {one_line(message)}", file=stream, flush=True)
 
 
 @dataclass

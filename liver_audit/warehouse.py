@@ -15,6 +15,7 @@ import duckdb
 
 from liver_audit import ROOT
 from liver_audit.catalogue import load_catalogue
+from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated
 from liver_audit.progress import StageRecord
 
@@ -53,9 +54,9 @@ def connect(
         # DuckDB spills episode-level rows there; a process killed leaves its spill files
         # (clear_left_by_ended_processes removes them).
         temp = spill_folder(path)
-        temp.mkdir(mode=0o700, exist_ok=True)
+        temp.mkdir(mode=private_mode(folder=True), exist_ok=True)
         with suppress(PermissionError):  # another user's: theirs to keep
-            temp.chmod(0o700)  # made before by a DuckDB session, with the umask's mode
+            temp.chmod(private_mode(folder=True))  # made before by a DuckDB session (umask)
         # Connections share the database (a run holds one open throughout); once it has
         # spilled, setting its temp directory again, even to the same, raises.
         if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != str(temp):
@@ -356,7 +357,7 @@ def run_lock(path: str | Path, wait_seconds: float = 0):
     (history, sql, export) hold it shared (open_read_only): the run waits for them too."""
     lock_path = Path(f"{path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, private_mode())  # group: its runs
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
