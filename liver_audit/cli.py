@@ -395,18 +395,7 @@ def show_rules() -> int:
     return 0
 
 
-def quiet_interpreter_teardown() -> None:
-    """After every other exit handler (Prefect stops its temporary server in one), send
-    stderr to /dev/null: at teardown DuckDB's bindings print a wall of harmless nanobind
-    "leaked instance" lines when Prefect has run (prefect-here.md, pitfall 12)."""
-    sys.stderr.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-
-
 def entry_point() -> None:
-    # Registered before Prefect is imported, so it runs after Prefect's own exit handlers.
-    atexit.register(quiet_interpreter_teardown)
     sys.exit(main())
 
 

@@ -9,15 +9,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-import atexit  # noqa: E402
-
 import pytest  # noqa: E402
 
-from liver_audit.cli import quiet_interpreter_teardown  # noqa: E402
 from liver_audit.warehouse import connect  # noqa: E402
-
-# Runs after Prefect's exit handlers: hides DuckDB's harmless nanobind leak report at exit.
-atexit.register(quiet_interpreter_teardown)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
