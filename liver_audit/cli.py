@@ -27,6 +27,12 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     "PREFECT_LOGGING_LEVEL": "WARNING",
+    # ...but the run's own log (stage timings and counts) reaches the Prefect UI: the flow
+    # and task run loggers at INFO, to the API; the console keeps to warnings. Overrides of
+    # prefect/logging/logging.yml, environment only: the Makefile exports them too.
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
 }
 
 
@@ -182,6 +188,7 @@ def set_up_prefect(verbose: bool = False) -> TemporaryServer | None:
         os.environ.setdefault(name, value)
     if verbose:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "NOTSET"
     if os.environ.get("PREFECT_API_URL"):
         return None
     # Boots while we check the inputs and import; Prefect reads the URL at import.
