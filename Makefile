@@ -11,6 +11,11 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
+# A run's own log (stage timings, counts) to the Prefect UI at INFO, the console at warnings
+# (as liver_audit/cli.py sets them; flow runs of make worker need them here).
+export PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL ?= INFO
+export PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL ?= INFO
+export PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL ?= WARNING
 
 .PHONY: run test test-all check bench clean server serve worker
 

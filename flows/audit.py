@@ -4,6 +4,7 @@ load each file -> check counts reconcile -> assess -> summarise -> write the aud
 -> publish counts; every stage is timed into the warehouse's run_stages table.
 """
 
+import atexit
 import os
 import secrets
 from contextlib import ExitStack, contextmanager
@@ -41,6 +42,7 @@ from liver_audit.inbox import (
 )
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
+from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
 from liver_audit.warehouse import (
@@ -55,6 +57,9 @@ from liver_audit.warehouse import (
     take_over_unreported_runs,
     warehouse,
 )
+
+# Every process that runs this flow (the CLI, serve's flow-run processes) ends quietly.
+atexit.register(stop_prefect_loops)
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 # Files loaded side by side (see load_in_order).

@@ -1,11 +1,16 @@
 """The flow a Prefect worker runs for a fanned-out audit run: prepare one input file (read,
 stage, validate) and hand it over in the shared work folder (liver_audit/fan_out.py)."""
 
+import atexit
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 
 from liver_audit.fan_out import PREPARE_FLOW, prepare_to_folder, worker_name
+from liver_audit.prefect_server import stop_prefect_loops
+
+# A worker's flow-run process ends quietly (stop_prefect_loops says why).
+atexit.register(stop_prefect_loops)
 
 
 @flow(name=PREPARE_FLOW)

@@ -36,6 +36,12 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     "PREFECT_LOGGING_LEVEL": "WARNING",
+    # ...but the run's own log (stage timings and counts) reaches the Prefect UI: the flow
+    # and task run loggers at INFO, to the API; the console keeps to warnings. Overrides of
+    # prefect/logging/logging.yml, environment only: the Makefile exports them too.
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
 }
 
 
@@ -207,6 +213,7 @@ def set_up_prefect(verbose: bool = False) -> TemporaryServer | None:
         os.environ.setdefault(name, value)
     if verbose:
         os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "NOTSET"
     if os.environ.get("PREFECT_API_URL"):
         return None
     # Boots while we check the inputs and import; Prefect reads the URL at import.
@@ -473,18 +480,7 @@ def show_rules() -> int:
     return 0
 
 
-def quiet_interpreter_teardown() -> None:
-    """After every other exit handler (Prefect stops its temporary server in one), send
-    stderr to /dev/null: at teardown DuckDB's bindings print a wall of harmless nanobind
-    "leaked instance" lines when Prefect has run (prefect-here.md, pitfall 12)."""
-    sys.stderr.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-
-
 def entry_point() -> None:
-    # Registered before Prefect is imported, so it runs after Prefect's own exit handlers.
-    atexit.register(quiet_interpreter_teardown)
     sys.exit(main())
 
 

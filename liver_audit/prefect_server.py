@@ -38,6 +38,22 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 
 
+def stop_prefect_loops(timeout: float = 5) -> None:
+    """At interpreter exit, end Prefect's two background event-loop threads. They are daemon
+    threads, which Python never ends: their queued calls and asyncio tasks still hold the
+    context of the flow run that started them (the flow, its module's globals and through
+    them DuckDB's classes), and DuckDB's nanobind bindings print about 40 "leaked instance"
+    lines for what is still held at teardown. Prefect's services (logs, events) have drained
+    by then: they drain before atexit handlers run."""
+    threads = sys.modules.get("prefect._internal.concurrency.threads")
+    if threads is None:
+        return
+    for loop in (threads._global_loop, threads._run_sync_loop):
+        if loop is not None and loop.thread.is_alive():
+            loop.shutdown()
+            loop.thread.join(timeout)
+
+
 class TemporaryServer:
     def __init__(self) -> None:
         self.port = _free_port()

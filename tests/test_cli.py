@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,12 +111,13 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
 
 
 def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
-    """DuckDB allows one writing process: the second run says so instead of failing later."""
+    """DuckDB allows one writing process: the second run says so instead of failing later.
+    The holder keeps the warehouse open until the test ends, however long the run's start."""
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+         "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
          str(tmp_path / "wh.duckdb")],
-        stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -130,30 +132,63 @@ def test_a_warehouse_in_use_gives_one_line_and_exit_1(tmp_path):
     ]
 
 
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (Linux: /proc/<pid>/fd)."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # ended
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(fd) == str(path):
+                return True
+        except OSError:  # closed meanwhile
+            pass
+    return False
+
+
 def test_a_run_meets_another_run_holding_the_warehouse(tmp_path):
     """One run at a time: without waiting the second exits 1 in one line; allowed to wait,
-    it runs once the first has finished."""
+    it runs once the first has finished. The lock is held until the test lets it go, not for
+    a fixed time: a run's start (Prefect's temporary server) takes 5 to 30 s here."""
+    lock = tmp_path / "wh.duckdb.lock"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
-         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(float(sys.argv[2]))",
-         str(tmp_path / "wh.duckdb.lock"), "12"],
-        stdout=subprocess.PIPE, text=True,
+         "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()",
+         str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    run = ["run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"),
+    run = [*CLI, "run", str(SAMPLE / "episodes.csv"), "--warehouse", str(tmp_path / "wh.duckdb"),
            "--reports", str(tmp_path / "reports")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    waiting = None
     try:
         assert holder.stdout.readline().strip() == "held"
-        refused = liver_audit(*run)
-        waited = liver_audit(*run, "--wait-for-warehouse", "120")
-        assert holder.poll() == 0  # the waiting run finished after the holder let go
+        refused = subprocess.run(run, capture_output=True, text=True, cwd=REPO, env=env,
+                                 timeout=300)  # fmt: skip
+        waiting = subprocess.Popen(
+            [*run, "--wait-for-warehouse", "120"], cwd=REPO, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        # the second run is at the lock (it opens the lock file, then tries it) while held
+        deadline = time.monotonic() + 300
+        while waiting.poll() is None and not has_open(waiting.pid, lock):
+            assert time.monotonic() < deadline, "the waiting run never reached the lock"
+            time.sleep(0.1)
+        assert waiting.poll() is None, waiting.communicate()
+        holder.communicate("")  # lets go of the lock
+        waited_out, waited_err = waiting.communicate(timeout=300)
     finally:
-        holder.kill()
+        for process in (holder, waiting):
+            if process and process.poll() is None:
+                process.kill()
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines() == [
         f"liver-audit: {tmp_path / 'wh.duckdb'}: another liver-audit run is using the warehouse"
     ]
-    assert waited.returncode == 0, waited.stderr
+    assert waiting.returncode == 0, waited_err
+    assert "completed" in waited_out
 
 
 def test_two_runs_started_at_once_load_each_file_once(tmp_path):
