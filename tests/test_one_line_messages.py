@@ -78,7 +78,7 @@ def test_a_file_that_is_not_there_is_named_in_one_line(name):
 
 
 def test_a_file_named_with_a_newline_is_refused_in_one_line(tmp_path):
-    """Found unusable once Prefect's server starts (a missing column): still one line."""
+    """Found unusable once Prefect's server starts (a theatre file as an extract): one line."""
     path = tmp_path / "theatre\nrecords.csv"
     path.write_bytes((SAMPLE / "theatre.csv").read_bytes())
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
@@ -89,8 +89,9 @@ def test_a_file_named_with_a_newline_is_refused_in_one_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
-    assert line.startswith(
-        f"liver-audit: {tmp_path}/theatre\\nrecords.csv: row 0 (header): missing column(s) "
+    assert line == (
+        f"liver-audit: {tmp_path}/theatre\\nrecords.csv: this looks like a theatre file "
+        "(EPIKEY, OPDATE, APPROACH): use --theatre"
     )
 
 

@@ -14,6 +14,8 @@ from liver_audit.config import load_settings
 from liver_audit.warehouse import connect
 from tests.conftest import REPO, SAMPLE
 
+pytestmark = pytest.mark.slow
+
 OWNER_ONLY, SHARED = (0o600, 0o700), (0o660, 0o770)
 
 

@@ -13,6 +13,8 @@ from liver_audit.warehouse import connect, open_read_only, run_lock
 from tests.conftest import REPO, SAMPLE
 from tests.test_cli import CLI, liver_audit
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def warehouse(tmp_path) -> Path:

@@ -8,6 +8,8 @@ from liver_audit.errors import UnusableInput
 from liver_audit.load import inspect_file
 from tests.conftest import EXTERNAL
 
+pytestmark = pytest.mark.slow
+
 ARTIFICIAL = EXTERNAL / "artificial-hes"
 
 

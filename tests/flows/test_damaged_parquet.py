@@ -13,6 +13,8 @@ from tests.conftest import SAMPLE
 from tests.sql.test_hostile_values import damaged_parquet
 from tests.test_cli import liver_audit
 
+pytestmark = pytest.mark.slow
+
 REFUSED = r"damaged.parquet: cannot read as Parquet: its data is damaged \(\w+\)"
 
 

@@ -18,6 +18,8 @@ from tests.conftest import REPO, SAMPLE
 from tests.processes import api, start, stop, wait_for
 from tests.tables import episode_extract
 
+pytestmark = pytest.mark.slow
+
 POOL = "liver-audit-test"
 WORKERS = ("worker-a", "worker-b")
 # What the warehouse holds, without the ids of the runs that brought it (files get their

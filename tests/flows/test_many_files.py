@@ -7,6 +7,8 @@ import pytest
 from bench.generate_extract import generate, monthly_extracts
 from flows.audit import audit_run
 
+pytestmark = pytest.mark.slow
+
 ROWS = 36_000
 # What the warehouse holds, without the ids of the files and runs that brought it.
 CONTENT = {

@@ -12,8 +12,12 @@ import shutil
 import sqlite3
 import subprocess
 
+import pytest
+
 from tests.conftest import REPO, SAMPLE
 from tests.test_cli import CLI
+
+pytestmark = pytest.mark.slow
 
 
 def row_values() -> set[str]:

@@ -5,7 +5,11 @@ threads held the flow run's context, and through it DuckDB's classes, past teard
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, SAMPLE
+
+pytestmark = pytest.mark.slow
 
 # The flow loaded as a flow-run process loads it (`python -m prefect.engine`, under serve
 # and on workers): from its entrypoint.

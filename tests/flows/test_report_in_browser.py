@@ -13,6 +13,8 @@ import pytest
 from flows.audit import audit_run
 from tests.conftest import SAMPLE
 
+pytestmark = pytest.mark.slow
+
 # Offline, quiet headless Chromium (../shared/docs/prefect-here.md, "UI screenshot").
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

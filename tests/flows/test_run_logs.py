@@ -6,10 +6,14 @@ with Prefect's settings from no one but itself."""
 import re
 import subprocess
 
+import pytest
+
 from tests.conftest import REPO, SAMPLE
 from tests.flows.test_no_row_values_leak import row_values
 from tests.processes import api
 from tests.test_cli import CLI
+
+pytestmark = pytest.mark.slow
 
 STAGES = [
     "episodes.csv: read completed", "episodes.csv: stage completed",

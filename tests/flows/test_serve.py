@@ -10,9 +10,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pytest
 
 from tests.conftest import SAMPLE
 from tests.processes import api, final_state, start, stop, tail, wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def test_serve_registers_the_nightly_and_runs_it(prefect_env, prefect_server, tmp_path):

@@ -7,9 +7,13 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from bench.generate_extract import generate
 from flows.audit import audit_run
 from liver_audit.warehouse import connect, recover_interrupted_runs
+
+pytestmark = pytest.mark.slow
 
 ROWS = 300_000
 
