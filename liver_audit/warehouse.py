@@ -435,6 +435,10 @@ def take_over_unreported_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> in
             rows_quarantined = null, procedures_assessed = null, summary = null
         where run_id <> $run and status = 'failed' and audit_files is null
             and run_id in (select run_id from input_files)
+            -- written by a version before audit_files (run_stages has its write)
+            and run_id not in (
+                select run_id from run_stages where stage = 'write' and status = 'completed'
+            )
             and (taken_over_by is null
                 or taken_over_by in (select run_id from runs where audit_files is null))
         returning run_id
