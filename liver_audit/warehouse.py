@@ -424,27 +424,12 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
 
 def take_over_unreported_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Earlier runs that loaded files but never wrote their audit files (failed, or killed
-    once a load had committed) are reported by this run: their files join this run's audit
-    files and their episodes are assessed again with this run's, so that a re-run writes
-    what one uninterrupted run would have (also a run that had itself taken others over).
-    Their counts and assessments go: this run's summary holds them. Returns the runs."""
+    once a load had committed; sql/runs_taken_over.sql) are reported by this run: their
+    files join this run's audit files and their episodes are assessed again with this
+    run's, so that a re-run writes what one uninterrupted run would have. Their counts and
+    assessments go: this run's summary holds them. Returns how many runs."""
     con.begin()
-    taken = con.execute(
-        """
-        update runs set taken_over_by = $run, rows_read = null, rows_loaded = null,
-            rows_quarantined = null, procedures_assessed = null, summary = null
-        where run_id <> $run and status = 'failed' and audit_files is null
-            and run_id in (select run_id from input_files)
-            -- written by a version before audit_files (run_stages has its write)
-            and run_id not in (
-                select run_id from run_stages where stage = 'write' and status = 'completed'
-            )
-            and (taken_over_by is null
-                or taken_over_by in (select run_id from runs where audit_files is null))
-        returning run_id
-        """,
-        {"run": run_id},
-    ).fetchall()
+    taken = con.execute(sql("runs_taken_over"), {"run": run_id}).fetchall()
     for table in ["assessments", "assessed_files", "run_outcomes"]:
         con.execute(
             f"delete from {table} where run_id in (select unnest($taken))",
