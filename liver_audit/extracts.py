@@ -23,7 +23,7 @@ import pyarrow.parquet
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
-from liver_audit.warehouse import sql, sql_literal
+from liver_audit.warehouse import clear_left_by_ended_processes, sql, sql_literal
 
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
 EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
@@ -327,6 +327,11 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             # rowid follows file order: the table was committed on its own, and DuckDB
             # preserves insertion order (its default, which must stay on: the setting is the
             # whole database's, and loads run side by side).
+            if rows + raw.malformed_lines != lines and not raw.stray_crs:
+                # The count takes any CR for a line end; the reader keeps one inside a
+                # quoted field: count again with only LFs as line ends.
+                with _without_stray_crs(raw) as copy:
+                    lines = _data_lines(con, copy)
             if rows + raw.malformed_lines != lines:
                 raise UnusableInput(_merged_lines(con, raw, lines, rows + raw.malformed_lines))
             con.execute(
@@ -512,6 +517,10 @@ def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows
     )
 
 
+# A temporary copy of a text file without stray CRs, by process id (_without_stray_crs).
+LINES_COPY = r"\.lines-(\d+)-.*\.txt"
+
+
 @contextmanager
 def _without_stray_crs(raw: RawFile) -> Iterator[Path]:
     """A private, temporary copy of the text file where a CR before a line end (or the
@@ -519,7 +528,9 @@ def _without_stray_crs(raw: RawFile) -> Iterator[Path]:
     the line end, and each line splits into fields or is set aside on its own. Beside the
     kept copy (same disk, private folder) if there is one."""
     folder = raw.kept.parent if raw.kept is not None and raw.kept != raw.path else None
-    handle, name = tempfile.mkstemp(prefix=".lines-", suffix=".txt", dir=folder)
+    # named after this process: one a killed process left is deleted by the next copy
+    clear_left_by_ended_processes(folder or Path(tempfile.gettempdir()), LINES_COPY)
+    handle, name = tempfile.mkstemp(prefix=f".lines-{os.getpid()}-", suffix=".txt", dir=folder)
     copy = Path(name)
     try:
         with open(raw.path, "rb") as source, os.fdopen(handle, "wb") as target:
@@ -545,6 +556,8 @@ def _restore_crs(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     staged = con.sql(f"select * from {raw.stage_input} limit 0")
     columns = text_fields(staged)
     mark = sql_literal(CR_MARK.decode())
+    # Not in extra_positions (past 24): DuckDB updates a list by moving its row, and a
+    # row's place is its source_row. A CR there stays marked (a malformed code anyway).
     con.execute(
         f"update {raw.stage_input} set "
         + ", ".join(f"{name} = replace({name}, {mark}, chr(13))" for name in columns)

@@ -365,6 +365,7 @@ CR_CASES = """
 | a CR ends the file            | LF LF CR      | .                                                             | 3    | 3      | .                          |
 | a lone CR inside a code       | LF LF LF      | 9¦RXA¦2025-05-01¦2025-05-01¦2025-05-04¦1¦50¦J0CR23¦2025-05-02 LF | 4 | 3   | 2:procedure_code_malformed |
 | a lone CR inside a short line | LF LF LF      | 9¦RXA¦2025-05-01 CR ¦2025-05-01 LF                            | 4    | 3      | 2:line_malformed           |
+| a CR inside a quoted field    | LF LF LF      | 9¦"RCRXA"¦2025-05-01¦2025-05-01¦2025-05-04¦5¦50¦J023¦2025-05-02 LF | 4 | 3   | 2:sex_invalid              |
 | a lone CR, too many fields    | LF CRLF LF    | 9¦RXA¦2025-05-01¦2025-05-01¦2025-05-04¦1¦50¦J023¦2025-05-02¦x CR ¦y LF | 4 | 3 | 2:line_malformed   |
 """
 
