@@ -36,6 +36,7 @@ from liver_audit.fan_out import FannedOut
 from liver_audit.inbox import (
     Delivery,
     DeliveryOrder,
+    as_text,
     move_from_inbox,
     plan_deliveries,
     record_deliveries,
@@ -107,7 +108,7 @@ def plan(warehouse_path: str, run_id: str, extracts: list[str], theatre: str | N
     logger = get_run_logger()
     for delivery in deliveries:
         if delivery.action != "load":
-            logger.warning("%s: %s: %s", delivery.name, delivery.action, delivery.reason)
+            logger.warning("%s: %s: %s", as_text(delivery.name), delivery.action, delivery.reason)
     return deliveries
 
 

@@ -308,11 +308,13 @@ def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
     import duckdb
 
     from liver_audit.extracts import start_hashing
+    from liver_audit.inbox import check_file_name
     from liver_audit.load import inspect_file
 
     paths = [*extracts, *([theatre] if theatre else [])]
     with duckdb.connect() as con:
         for path in paths:
+            check_file_name(path)
             inspect_file(con, path, "theatre_records" if path == theatre else "episode_extract")
     for path in paths:
         start_hashing(path)  # in the background, while Prefect's server boots

@@ -3,6 +3,7 @@ checked, hashed and looked up in the warehouse's ledger: content loaded before i
 (and said so), new or changed content is loaded, an unusable file is refused with its reason.
 """
 
+import os
 import shutil
 import threading
 from contextlib import contextmanager
@@ -65,6 +66,17 @@ def inbox_files(inbox: Path) -> list[Path]:
     return sorted(files, key=lambda path: (path.stat().st_mtime_ns, path.name))
 
 
+def check_file_name(path: Path) -> None:
+    """DuckDB opens UTF-8 paths only; a name of other bytes (Latin-1, say) would fail every
+    run: refused."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        raise UnusableInput(
+            f"{as_text(path)}: the file name is not UTF-8: rename the file"
+        ) from None
+
+
 def file_kind(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """An inbox file's kind, from its header: theatre records carry APPROACH and no
     procedure columns; anything else is taken for an episode extract (and checked as one)."""
@@ -89,6 +101,7 @@ def plan_deliveries(
     for path, kind, from_inbox in named:
         delivery = Delivery(str(path), kind, "load", from_inbox=from_inbox)
         try:
+            check_file_name(path)
             delivery.kind = kind or file_kind(con, path)
             inspect_file(con, path, delivery.kind)
             delivery.sha256 = start_hashing(path).result()
@@ -121,12 +134,17 @@ def plan_deliveries(
     return deliveries
 
 
+def as_text(path: str | Path) -> str:
+    """A file name as the warehouse can hold it: bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def record_deliveries(
     con: duckdb.DuckDBPyConnection, run_id: str, deliveries: list[Delivery]
 ) -> None:
     """Enter the skipped and refused files in the ledger (a load enters itself)."""
     rows = [
-        [run_id, utc_now(), d.name, str(Path(d.path).resolve()), d.sha256, d.kind,
+        [run_id, utc_now(), as_text(d.name), as_text(Path(d.path).resolve()), d.sha256, d.kind,
          "skipped" if d.action == "skip" else "refused", d.earlier_file_id, d.reason]
         for d in deliveries
         if d.action != "load"

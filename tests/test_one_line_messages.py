@@ -129,3 +129,28 @@ def test_history_shows_a_file_named_with_a_newline_on_one_line(tmp_path):
         assert main(["history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", "r1"]) == 0
     header, row = out.getvalue().splitlines()
     assert row.split()[:2] == ["a\\nb.csv", "read"]
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_and_the_rest_loads(tmp_path):
+    """DuckDB cannot open such a name: refused (exit 2, moved to refused/), never a failed
+    run that leaves it in the inbox to stop the files after it."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    latin1 = os.fsdecode(b"caf\xe9.csv")  # as a Windows share may deliver it
+    (inbox / latin1).write_bytes((SAMPLE / "episodes.csv").read_bytes())
+    (inbox / "theatre.csv").write_bytes((SAMPLE / "theatre.csv").read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    command = [sys.executable, "-m", "liver_audit.cli", "run", "--warehouse",
+               str(tmp_path / "wh.duckdb"), "--reports", str(tmp_path / "reports")]  # fmt: skip
+    named = subprocess.run([*command, str(inbox / latin1)], capture_output=True, text=True,
+                           cwd=REPO, env=env, timeout=300)  # fmt: skip
+    assert (named.returncode, named.stderr) == (
+        2, f"liver-audit: {inbox}/caf\\xe9.csv: the file name is not UTF-8: rename the file\n"
+    )  # fmt: skip
+    result = subprocess.run([*command, "--inbox", str(inbox), "--move-processed"],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=300)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.endswith("caf\\xe9.csv: the file name is not UTF-8: rename the file")
+    assert os.listdir(inbox / "refused") == [latin1]
+    assert os.listdir(inbox / "processed") == ["theatre.csv"]
