@@ -236,6 +236,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not path.is_file():
             raise UnusableInput(f"{path}: no such file")
     if settings.inbox is not None:
+        from liver_audit.inbox import check_inbox
+
         check_inbox(settings.inbox)
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UnusableInput(f"{args.out}: --out must be a folder")
@@ -268,13 +270,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     print_summary(summary, settings.warehouse)
     return 0
-
-
-def check_inbox(inbox: Path) -> None:
-    if inbox.exists() and not inbox.is_dir():
-        raise UnusableInput(f"{inbox}: is a file, not a folder: --inbox takes the folder")
-    if not inbox.is_dir():
-        raise UnusableInput(f"{inbox}: no such inbox folder")
 
 
 def check_fan_out(settings: Settings) -> None:
@@ -419,6 +414,8 @@ def serve(settings: Settings) -> int:
     set_up_prefect()
     if settings.inbox is None:
         raise UnusableInput("serve needs an inbox: set inbox in liver-audit.toml or --inbox")
+    from liver_audit.inbox import check_inbox
+
     check_inbox(settings.inbox)
     check_fan_out(settings)
     check_prefect_server()

@@ -49,13 +49,18 @@ class Delivery:
         return asdict(self)
 
 
+def check_inbox(inbox: Path) -> None:
+    """The inbox is a folder that exists (a file given as one is said to be a file)."""
+    if inbox.exists() and not inbox.is_dir():
+        raise UnusableInput(f"{inbox}: is a file, not a folder: --inbox takes the folder")
+    if not inbox.is_dir():
+        raise UnusableInput(f"{inbox}: no such inbox folder")
+
+
 def inbox_files(inbox: Path) -> list[Path]:
     """The inbox's files in delivery order (modified time, then name): the latest delivery
     of an episode wins. Hidden files, partial copies and subfolders are left alone."""
-    if inbox.exists() and not inbox.is_dir():
-        raise UnusableInput(f"{inbox}: is a file, not a folder: the inbox is a folder")
-    if not inbox.is_dir():
-        raise UnusableInput(f"{inbox}: no such inbox folder")
+    check_inbox(inbox)
     files = [
         path
         for path in inbox.iterdir()
