@@ -5,11 +5,11 @@ import re
 from contextlib import contextmanager
 
 # What would split a one-line message or drive the terminal: control characters (C0, DEL,
-# C1), the Unicode line and paragraph separators (str.splitlines breaks on them), and lone
-# surrogates (a file name's undecodable bytes, which stdout cannot encode).
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-# The same, as the characters text read from the warehouse can hold (no surrogates there).
+# C1) and the Unicode line and paragraph separators (str.splitlines breaks on them)...
 UNPRINTABLE_TEXT = [chr(code) for code in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]]
+# ...and in a file name, lone surrogates too (its undecodable bytes, which stdout cannot
+# encode; text read from the warehouse holds none).
+_UNPRINTABLE = re.compile(f"[{re.escape(''.join(UNPRINTABLE_TEXT))}\ud800-\udfff]")
 
 
 def one_line(text: str) -> str:

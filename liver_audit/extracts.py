@@ -95,9 +95,7 @@ def header_columns(
             # check the names as written, as a text header's are
             check_names(path, pyarrow.parquet.read_schema(path).names)
         except (duckdb.Error, pyarrow.ArrowException) as error:
-            raise UnusableInput(
-                f"{path}: cannot read as Parquet ({type(error).__name__})"
-            ) from None
+            raise unreadable_parquet(path, error) from None
     return [name.strip().upper() for name in names] if upper else list(names)
 
 
@@ -118,6 +116,12 @@ def text_header(path: Path, file_format: str) -> list[str]:
         names[-1] = "trailing_delimiter"
     check_names(path, names)
     return names
+
+
+def unreadable_parquet(path: Path, error: Exception) -> UnusableInput:
+    """A file that does not read as Parquet: named, with the error's type only (the
+    message can quote values)."""
+    return UnusableInput(f"{path}: cannot read as Parquet ({type(error).__name__})")
 
 
 def check_names(path: Path, names: list[str]) -> None:
@@ -164,9 +168,7 @@ def check_has_rows(con: duckdb.DuckDBPyConnection, path: Path, file_format: str)
                 "select sum(num_rows) from parquet_file_metadata($path)", {"path": str(path)}
             ).fetchall()[0][0]
         except duckdb.Error as error:
-            raise UnusableInput(
-                f"{path}: cannot read as Parquet ({type(error).__name__})"
-            ) from None
+            raise unreadable_parquet(path, error) from None
         empty = not rows
     else:
         with open(path, "rb") as file:
@@ -501,9 +503,9 @@ def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows
     """What to say when the rows read are not the file's data lines: a quote merged lines
     into one row. Names the first row where that happened, if the rows show it: a line set
     aside (a quote never closed), or a row with a line end inside a field."""
-    staged = con.sql(f"select * from {raw.stage_input} limit 0")
     line_end = " or ".join(
-        f"contains({name}, chr(10)) or contains({name}, chr(13))" for name in text_fields(staged)
+        f"contains({name}, chr(10)) or contains({name}, chr(13))"
+        for name in text_fields(con, raw.stage_input)
     )
     first = con.execute(
         f"select least((select min(source_row) from raw_malformed_lines), "
@@ -546,15 +548,15 @@ def _without_stray_crs(raw: RawFile) -> Iterator[Path]:
         copy.unlink(missing_ok=True)
 
 
-def text_fields(staged: duckdb.DuckDBPyRelation) -> list[str]:
+def text_fields(con: duckdb.DuckDBPyConnection, stage_input: str) -> list[str]:
     """A staging input's text fields (extra_positions, past 24, is a list of them)."""
+    staged = con.sql(f"select * from {stage_input} limit 0")
     return [name for name, kind in zip(staged.columns, staged.types) if kind == "VARCHAR"]
 
 
 def _restore_crs(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     """Put the lone CRs back in the values read from the copy without stray CRs."""
-    staged = con.sql(f"select * from {raw.stage_input} limit 0")
-    columns = text_fields(staged)
+    columns = text_fields(con, raw.stage_input)
     mark = sql_literal(CR_MARK.decode())
     # Not in extra_positions (past 24): DuckDB updates a list by moving its row, and a
     # row's place is its source_row. A CR there stays marked (a malformed code anyway).
