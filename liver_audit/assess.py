@@ -1,35 +1,71 @@
-"""Running the rule catalogue over a run's episodes: one assessment row per procedure."""
+"""Running the rule catalogue over the episodes to assess: each rule's findings, in one shape."""
 
 import duckdb
 
-from liver_audit.catalogue import load_catalogue
+from liver_audit.errors import StageFailed
 from liver_audit.warehouse import sql
-from schemas import Assessment
+from schemas import Finding
 
 
 def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
-    """Assess the episodes of every loaded file not yet assessed: this run's, and any an
-    interrupted run loaded but never assessed. Returns the procedures assessed."""
-    # The files: episodes their extracts loaded (procedures carry their file) and episodes
-    # their theatre files documented. Entered in assessed_files with the assessments, in
-    # one transaction, so a run killed before it assessed leaves its files to the next.
+    """Assess the episodes of every loaded file not yet assessed (this run's, and any an
+    interrupted run loaded but never assessed), or of every file when the catalogue has
+    changed since the last assessment, by every rule of the catalogue the warehouse holds
+    (load_reference_tables). Returns the findings."""
+    (catalogue_version, version_date) = con.execute(
+        "select catalogue_version, opcs_version_date from assessment_settings"
+    ).fetchone()
+    assessed_with = f"{catalogue_version} {version_date}"
+    last = con.execute(
+        "select value from warehouse_info where key = 'assessed_with'"
+    ).fetchall()
+    # Rule queries read these (rules/README.md); temp tables live as long as the session.
     con.execute(
-        "create or replace temp table assessment_scope as "
-        "select file_id from input_files anti join assessed_files using (file_id)"
+        f"create or replace temp table files_to_assess as {sql('files_to_assess')}",
+        {"assess_all": last != [(assessed_with,)]},
     )
-    assessed = 0
+    con.execute(f"create or replace temp table episodes_to_assess as {sql('episodes_to_assess')}")
+    con.execute(
+        f"create or replace temp table procedures_to_assess as {sql('procedures_to_assess')}",
+        {"version_date": version_date},
+    )
+    rules = con.execute("select rule_id, query from rule_catalogue order by rule_id").fetchall()
+    findings_query = sql("findings")
+    found = 0
+    # Entered in assessed_files with the findings, in one transaction, so a run killed
+    # before it assessed leaves its files to the next.
     con.begin()
     try:
-        for rule in load_catalogue().rules:
-            findings = con.sql(sql(f"rules/{rule['id']}")).pl()
-            Assessment.validate(findings)  # the findings-out contract; a failure is a bug
+        for rule_id, query in rules:
+            text = findings_query.replace("{rule_query}", query.strip().removesuffix(";"))
+            findings = con.sql(text, params={"rule_id": rule_id}).pl()
+            Finding.validate(findings)  # the findings-out contract; a failure is a bug
+            check_outcomes_declared(con, rule_id, findings)
             con.register("findings", findings)
-            con.execute("insert into assessments select ?, * from findings", [run_id])
+            con.execute("insert into assessments by name select ? as run_id, * from findings", [run_id])
             con.unregister("findings")
-            assessed += findings.height
-        con.execute("insert into assessed_files select file_id, ? from assessment_scope", [run_id])
+            found += findings.height
+        con.execute(
+            "insert into assessed_files select file_id, ? from files_to_assess", [run_id]
+        )
+        con.execute(
+            "insert or replace into warehouse_info values ('assessed_with', ?)", [assessed_with]
+        )
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return assessed
+    return found
+
+
+def check_outcomes_declared(con: duckdb.DuckDBPyConnection, rule_id: str, findings) -> None:
+    """Every outcome a rule's query gives is one its rule.toml declares (a rule's bug,
+    named by rule and outcome: both are the rule's words, not data)."""
+    undeclared = con.execute(
+        "select distinct outcome from findings where outcome not in "
+        "(select outcome from rule_outcomes where rule_id = ?) order by 1",
+        [rule_id],
+    ).fetchall()
+    if undeclared:
+        names = ", ".join(str(outcome) for (outcome,) in undeclared)
+        raise StageFailed(f"rule {rule_id}: its query gave outcome(s) not in its rule.toml: {names}")

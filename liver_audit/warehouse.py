@@ -12,16 +12,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from liver_audit import ROOT
-from liver_audit.catalogue import load_catalogue
+from liver_audit.catalogue import RULES_DIR, load_catalogue
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated
 from liver_audit.progress import StageRecord
 
 SQL_DIR = ROOT / "sql"
-# Bump when sql/warehouse.sql changes a table: older warehouses are then refused, clearly.
-SCHEMA_VERSION = "2"
+# Bump when sql/warehouse.sql changes a table, with sql/migrations/<new version>.sql that
+# brings a warehouse of the version before up to it (migrate); older ones are refused.
+SCHEMA_VERSION = "3"
 REFERENCE_DIR = ROOT / "data" / "reference"
 # Warehouse files whose tables, reference data and views this process has already set up:
 # a run opens the warehouse once per task, and the set-up need only happen once.
@@ -67,7 +69,7 @@ def connect(
         check_schema_version(con, path)
         # A run reloads them at its start (with its synonym table); here only if missing.
         if not con.execute(
-            "select 1 from duckdb_tables() where table_name = 'rule_catalogue'"
+            "select 1 from duckdb_tables() where table_name = 'assessment_settings'"
         ).fetchall():
             load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):
@@ -187,7 +189,8 @@ def repoint_raw_views(con: duckdb.DuckDBPyConnection, temporary: bool = False) -
 
 
 def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
-    """Record the schema version in a new warehouse; refuse one written with another."""
+    """Record the schema version in a new warehouse; migrate one written by an earlier
+    release in place (sql/migrations/); refuse any other."""
     con.execute(
         "insert into warehouse_info values ('schema_version', ?) on conflict do nothing",
         [SCHEMA_VERSION],
@@ -195,6 +198,8 @@ def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> No
     (version,) = con.execute(
         "select value from warehouse_info where key = 'schema_version'"
     ).fetchall()[0]
+    while version != SCHEMA_VERSION and (SQL_DIR / "migrations" / f"{int(version) + 1}.sql").is_file():
+        version = migrate(con, int(version) + 1)
     if version != SCHEMA_VERSION:
         con.close()
         raise WarehouseOutdated(
@@ -203,16 +208,51 @@ def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> No
         )
 
 
-def load_reference_tables(con: duckdb.DuckDBPyConnection, synonyms: Path | None = None) -> None:
-    """(Re)create the reference tables from data/: code titles, the approach synonym table
-    (or the one `synonyms` names), the rule catalogue."""
-    catalogue = load_catalogue()
+def migrate(con: duckdb.DuckDBPyConnection, version: int) -> str:
+    """Bring the warehouse to schema `version` with sql/migrations/<version>.sql, in one
+    transaction: a migration killed part way leaves the warehouse as it was."""
+    con.begin()
+    try:
+        con.execute(sql(f"migrations/{version}"))
+        con.execute(
+            "update warehouse_info set value = ? where key = 'schema_version'", [str(version)]
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return str(version)
+
+
+def load_reference_tables(
+    con: duckdb.DuckDBPyConnection,
+    synonyms: Path | None = None,
+    rules: Path | None = None,
+    opcs_version_date: str = "procedure_date",
+) -> None:
+    """(Re)create the reference tables from data/: code titles, OPCS-4 versions, the approach
+    synonym table (or the one `synonyms` names), and the rule catalogue of the rules folder
+    (rule_catalogue, rule_codes, ...), with what the rules are run with (assessment_settings)."""
+    catalogue = load_catalogue(rules or RULES_DIR)
     synonyms = Path(synonyms or REFERENCE_DIR / "approach_synonyms.csv")
-    check_synonyms(con, synonyms, {"open", *catalogue.rules[0]["expected_approach_codes"]})
+    approaches = REFERENCE_DIR / "documented_approaches.csv"
+    con.execute(
+        "create or replace table documented_approach_names as "
+        "select * from read_csv(?, header = true, all_varchar = true)",
+        [str(approaches)],
+    )
+    known = {name for (name,) in con.execute("select approach from documented_approach_names").fetchall()}
+    check_synonyms(con, synonyms, known)
     con.execute(
         "create or replace table opcs4_codes as "
         "select * from read_csv(?, header = true, all_varchar = true)",
         [str(REFERENCE_DIR / "opcs4_codes.csv")],
+    )
+    con.execute(
+        "create or replace table opcs_versions as "
+        "select version, rank::integer as rank, first_day::date as first_day, "
+        "last_day::date as last_day from read_csv(?, header = true, all_varchar = true)",
+        [str(REFERENCE_DIR / "opcs_versions.csv")],
     )
     con.execute(
         "create or replace table approach_synonyms as "
@@ -220,11 +260,13 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, synonyms: Path | None 
         "from read_csv(?, header = true, all_varchar = true)",
         [str(synonyms)],
     )
-    for table, frame in {
-        "rule_catalogue": catalogue.rule_table(),
-        "rule_codes": catalogue.rule_codes(),
-        "rule_outcomes": catalogue.outcome_table(),
-    }.items():
+    tables = catalogue.tables() | {
+        "assessment_settings": pl.DataFrame(
+            {"catalogue_version": [catalogue.version], "opcs_version_date": [opcs_version_date],
+             "rules_folder": [str(catalogue.folder)]}
+        )  # fmt: skip
+    }
+    for table, frame in tables.items():
         con.register("frame", frame)
         con.execute(f"create or replace table {table} as select * from frame")
         con.unregister("frame")
@@ -305,7 +347,7 @@ def set_up_read_only(con: duckdb.DuckDBPyConnection, path: Path, external_access
         found = rows[0][0] if rows else "none"
         raise WarehouseOutdated(
             f"{path}: warehouse schema version {found}, this liver-audit reads version "
-            f"{SCHEMA_VERSION}: run an audit into a new --warehouse"
+            f"{SCHEMA_VERSION}: the next `liver-audit run` on it migrates it in place"
         )
     repoint_raw_views(con, temporary=True)
     if not external_access:
@@ -454,8 +496,13 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     con.execute(
         "insert into runs (run_id, started_at, status, catalogue_version) "
         "values (?, ?, 'running', ?)",
-        [run_id, utc_now(), load_catalogue().version],
+        [run_id, utc_now(), catalogue_version(con)],
     )
+
+
+def catalogue_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The version of the catalogue the warehouse holds (load_reference_tables)."""
+    return con.execute("select catalogue_version from assessment_settings").fetchone()[0]
 
 
 def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:
@@ -465,16 +512,23 @@ def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:
     con.execute(
         """
         update runs set rows_read = ?, rows_loaded = ?, rows_quarantined = ?,
-            procedures_assessed = ?, summary = ?
+            procedures_assessed = ?, summary = ?, catalogue_version = ?
         where run_id = ?
         """,
         [summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"],
-         summary["procedures_assessed"], json.dumps(summary, default=str), run_id],
+         summary["findings"], json.dumps(summary, default=str), summary["catalogue_version"],
+         run_id],
     )  # fmt: skip
     con.execute("delete from run_outcomes where run_id = ?", [run_id])
     con.executemany(
-        "insert into run_outcomes values (?, ?, ?)",
-        [[run_id, outcome, count] for outcome, count in summary["outcomes"].items()],
+        "insert into run_outcomes (run_id, rule_id, outcome, findings, severity, needs_action) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [
+            [run_id, rule["rule_id"], outcome["outcome"], outcome["findings"],
+             outcome["severity"], outcome["needs_action"]]
+            for rule in summary["rules"]
+            for outcome in rule["outcomes"]
+        ],
     )
     con.commit()
 

@@ -4,7 +4,7 @@ A failed check on a row quarantines that row; the check's name is the quarantine
 (REASONS lists them all, with the one line shown to users).
 """
 
-from schemas.assessments import Assessment
+from schemas.assessments import Finding
 from schemas.staged_episodes import StagedEpisode
 from schemas.staged_procedures import StagedProcedure
 from schemas.staged_theatre_records import StagedTheatreRecord
@@ -22,4 +22,4 @@ REASONS = {
     "procedure_code_malformed": "a procedure code that is not letter + 3 digits (or - / &) after normalisation",
 }
 
-__all__ = ["Assessment", "StagedEpisode", "StagedProcedure", "StagedTheatreRecord", "REASONS"]
+__all__ = ["Finding", "StagedEpisode", "StagedProcedure", "StagedTheatreRecord", "REASONS"]

@@ -1,33 +1,29 @@
-"""Contract for the findings out: one assessment per J02.3/J02.4 procedure."""
+"""Contract for the findings out: every rule's findings share this shape (sql/findings.sql).
+
+Which outcomes a rule may give is the rule's own (rules/<id>/rule.toml); assess.py checks
+each finding's outcome against its rule's list.
+"""
 
 import pandera.polars as pa
 import polars as pl
 
-OUTCOMES = [
-    "compliant",
-    "wrong_approach_code",
-    "misplaced_approach_code",
-    "missing_approach_code",
-    "non_standard_approach_code",
-    "open_procedure",
-]
-APPROACHES = ["open", "laparoscopic", "hand_assisted", "robotic", "converted_to_open"]
+from liver_audit.catalogue import SEVERITIES
 
 
-class Assessment(pa.DataFrameModel):
-    rule_id: pl.String = pa.Field(description="catalogue id of the rule")
+class Finding(pa.DataFrameModel):
+    rule_id: pl.String = pa.Field(description="the rule's folder name")
+    catalogue_version: pl.String = pa.Field(description="the catalogue that judged it")
     episode_id: pl.String = pa.Field(description="EPIKEY")
     position: pl.Int32 = pa.Field(ge=1, le=99, description="position of the assessed code")
-    procedure_code: pl.String = pa.Field(isin=["J023", "J024"], description="assessed code")
-    qualifier_codes: pl.String = pa.Field(nullable=True, description="the Y/Z codes right after")
-    approach_code: pl.String = pa.Field(nullable=True, description="approach codes in that run")
-    documented_approach: pl.String = pa.Field(nullable=True, isin=APPROACHES)
-    documentation_status: pl.String = pa.Field(
-        isin=["documented", "none", "unknown_approach", "conflicting"]
-    )
-    expected_approach_code: pl.String = pa.Field(nullable=True)
-    outcome: pl.String = pa.Field(isin=OUTCOMES)
-    severity: pl.String = pa.Field(isin=["pass", "info", "warning", "error"])
+    procedure_code: pl.String = pa.Field(str_matches=r"^[A-Z][0-9]{2,3}$", description="as in HES")
+    outcome: pl.String = pa.Field(description="one of the rule's outcomes")
+    severity: pl.String = pa.Field(isin=SEVERITIES)
+    needs_action: pl.Boolean = pa.Field(description="a coder must act on it")
+    expected_codes: pl.String = pa.Field(nullable=True, description="space separated")
+    found_codes: pl.String = pa.Field(nullable=True, description="space separated")
+    standard: pl.String = pa.Field(description="the standard(s) the finding follows")
+    opcs_version: pl.String = pa.Field(nullable=True, description="in force on its date")
+    message: pl.String = pa.Field(str_length={"min_value": 1}, description="one line")
     provider_code: pl.String = pa.Field(nullable=True)
     admission_date: pl.Date = pa.Field(nullable=True)
     episode_start_date: pl.Date = pa.Field(nullable=True)

@@ -65,3 +65,11 @@ create or replace temp macro partition_value(value) as
 -- (warehouse.py, take_over_unreported_runs).
 create or replace temp macro reported_runs(run) as table
     select run as run_id union select run_id from runs where taken_over_by = run;
+
+-- An OPCS-4 code as coders write it: J023 -> J02.3 (a 3-character category stays as it is).
+create or replace temp macro opcs_dotted(code) as
+    case when length(code) = 4 then left(code, 3) || '.' || right(code, 1) else code end;
+
+-- A list of codes as coders write them, for a finding's message: 'Y71.4, Y75.2'.
+create or replace temp macro opcs_dotted_list(codes) as
+    array_to_string(list_transform(codes, lambda c: opcs_dotted(c)), ', ');

@@ -29,11 +29,14 @@ create table if not exists runs (
 alter table runs add column if not exists audit_files varchar;
 alter table runs add column if not exists taken_over_by varchar;
 
--- One row per (run, outcome): the run's outcome counts, kept with the run.
+-- One row per (run, rule, outcome): the run's finding counts, kept with the run.
 create table if not exists run_outcomes (
     run_id varchar,
+    rule_id varchar,
     outcome varchar,
-    procedures bigint
+    findings bigint,
+    severity varchar,               -- the outcome's, when the run judged (pass = compliant)
+    needs_action boolean
 );
 
 -- One row per timed stage of a run: read, stage, validate and load per input file, then
@@ -134,20 +137,23 @@ create table if not exists quarantine (
     value varchar
 );
 
--- One row per assessed procedure per run.
+-- One row per finding: per (run, rule, assessed procedure or episode), in the one shape every
+-- rule's findings share (sql/findings.sql, schemas/assessments.py).
 create table if not exists assessments (
     run_id varchar not null,
     rule_id varchar not null,
+    catalogue_version varchar,      -- the catalogue that judged it (rule folders' hash)
     episode_id varchar not null,
-    position integer not null,
+    position integer not null,      -- of the assessed code
     procedure_code varchar not null,
-    qualifier_codes varchar,        -- the qualifier run, space separated
-    approach_code varchar,          -- approach codes in the run, space separated
-    documented_approach varchar,
-    documentation_status varchar,   -- documented, none, unknown_approach, conflicting
-    expected_approach_code varchar,
-    outcome varchar not null,
-    severity varchar,
+    outcome varchar not null,       -- one of the rule's outcomes (rule_outcomes)
+    severity varchar,               -- pass, info, warning, error
+    needs_action boolean,
+    expected_codes varchar,         -- space separated, as in HES
+    found_codes varchar,
+    standard varchar,               -- the standard(s) the finding follows, e.g. PCSY6
+    opcs_version varchar,           -- in force on its date (setting opcs_version_date)
+    message varchar,                -- one line a coder can act on
     provider_code varchar,
     admission_date date,
     episode_start_date date,

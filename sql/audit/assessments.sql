@@ -1,9 +1,11 @@
--- Stable view: one row per assessed J02.3/J02.4 procedure of each episode as the warehouse
--- now holds it (the latest run that assessed its current version), with whether a coder
--- must act on its outcome.
+-- Stable view: one row per finding of each episode as the warehouse now holds it (the latest
+-- run that assessed its current version), per rule of the catalogue: the outcome, whether a
+-- coder must act, the codes expected and found, the standard, the OPCS-4 version in force and
+-- a one-line message.
 select
     latest_assessments.run_id,
     latest_assessments.rule_id,
+    latest_assessments.catalogue_version,
     latest_assessments.episode_id,
     latest_assessments.provider_code,
     latest_assessments.admission_date,
@@ -12,13 +14,12 @@ select
     latest_assessments.procedure_date,
     latest_assessments.position,
     latest_assessments.procedure_code,
-    latest_assessments.qualifier_codes,
-    latest_assessments.approach_code,
-    latest_assessments.documented_approach,
-    latest_assessments.documentation_status,
-    latest_assessments.expected_approach_code,
     latest_assessments.outcome,
     latest_assessments.severity,
-    rule_outcomes.needs_action,
+    latest_assessments.needs_action,
+    latest_assessments.expected_codes,
+    latest_assessments.found_codes,
+    latest_assessments.standard,
+    latest_assessments.opcs_version,
+    latest_assessments.message,
 from main.latest_assessments
-left join main.rule_outcomes using (outcome)

@@ -1,6 +1,8 @@
--- One row per assessed procedure of each episode as the warehouse now holds it: the rows of
--- the latest run that assessed the episode, provided that run saw its current version (a
--- newer delivery without a J02.3/J02.4, or with other positions, replaces the old rows).
+-- One row per finding of each episode as the warehouse now holds it, for each rule of the
+-- catalogue it holds: the rows of the latest run that assessed the episode with that rule,
+-- provided that run saw its current version (a newer delivery without the assessed code,
+-- or with other positions, replaces the old rows). Findings of rules no longer in the
+-- catalogue stay in assessments, as history, and leave this view.
 with
 
 current_versions as (
@@ -12,6 +14,7 @@ current_versions as (
 final as (
     select assessments.*
     from assessments
+    semi join rule_catalogue using (rule_id)
     inner join current_versions on current_versions.episode_id = assessments.episode_id
     where assessments.run_id >= current_versions.loaded_by_run
     qualify assessments.run_id = max(assessments.run_id) over (

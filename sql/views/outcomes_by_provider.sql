@@ -1,8 +1,9 @@
--- One row per (provider, outcome): the latest assessments counted.
+-- One row per (rule, provider, outcome): the latest findings counted.
 select
+    rule_id,
     provider_code,
     outcome,
-    count(*) as procedures,
+    count(*) as findings,
 from latest_assessments
 group by all
-order by provider_code, outcome
+order by rule_id, provider_code, outcome

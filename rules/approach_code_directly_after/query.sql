@@ -1,0 +1,88 @@
+-- One finding per J02 procedure of the episodes to assess whose run of Chapter Y/Z codes holds
+-- an approach or failed-approach code: is that code the first of the run? (PCSY6: directly
+-- after; PCSY7: image control after the approach; PGCS14: Y before Z.) Several approach codes
+-- need no order among themselves (PCSY6), so any of them first will do.
+with
+
+rule_lists as (
+    select
+        list(code) filter (where list = 'assessed') as assessed,
+        list(code) filter (where list = 'approach') as approach,
+        list(code) filter (where list = 'qualifier_chapters') as qualifier_chapters,
+    from rule_codes
+    where rule_id = $rule_id
+),
+
+blocked as (
+    select
+        procedures_to_assess.episode_id,
+        procedures_to_assess.position,
+        procedures_to_assess.procedure_code,
+        sum(case when list_contains(rule_lists.qualifier_chapters, left(procedure_code, 1)) then 0 else 1 end)
+            over (partition by episode_id order by position rows between unbounded preceding and current row)
+            as block,
+    from procedures_to_assess
+    cross join rule_lists
+    semi join (
+        select distinct episode_id from procedures_to_assess, rule_lists
+        where list_contains(rule_lists.assessed, procedure_code)
+    ) as liver using (episode_id)
+),
+
+runs as (
+    select
+        resection.episode_id,
+        resection.position,
+        resection.procedure_code,
+        list(run.procedure_code order by run.position) as run_codes,
+    from blocked as resection
+    cross join rule_lists
+    inner join blocked as run
+        on run.episode_id = resection.episode_id
+        and run.block = resection.block
+        and run.position > resection.position
+    where list_contains(rule_lists.assessed, resection.procedure_code)
+    group by all
+),
+
+judged as (
+    select
+        runs.*,
+        list_filter(run_codes, lambda c: list_contains(rule_lists.approach, c)) as approach_found,
+        list_position(
+            list_transform(run_codes, lambda c: list_contains(rule_lists.approach, c)), true
+        ) as first_approach_at,
+    from runs
+    cross join rule_lists
+    where list_has_any(run_codes, rule_lists.approach)
+),
+
+final as (
+    select
+        episode_id,
+        position,
+        procedure_code,
+        case when first_approach_at = 1 then 'compliant' else 'approach_code_not_directly_after' end
+            as outcome,
+        approach_found[1] as expected_codes,
+        array_to_string(run_codes, ' ') as found_codes,
+        opcs_dotted(procedure_code) || ' at position ' || position || ': ' || case
+            when first_approach_at = 1 then opcs_dotted(approach_found[1]) || ' directly after it'
+            else opcs_dotted_list(run_codes[:first_approach_at - 1]) || ' between it and '
+                || opcs_dotted(approach_found[1])
+                || ': the approach code goes directly after the procedure'
+                || case when list_has_any(list_transform(run_codes[:first_approach_at - 1], lambda c: left(c, 1)), ['Z'])
+                    then ', Y codes before Z codes' else '' end
+        end as message,
+        case
+            when first_approach_at = 1 then 'PCSY6'
+            when list_has_any(list_transform(run_codes[:first_approach_at - 1], lambda c: left(c, 1)), ['Z'])
+                then 'PCSY6, PGCS14'
+            when list_has_any(list_transform(run_codes[:first_approach_at - 1], lambda c: left(c, 3)), ['Y53'])
+                then 'PCSY6, PCSY7'
+            else 'PCSY6'
+        end as standard,
+    from judged
+)
+
+select * from final

@@ -1,0 +1,43 @@
+-- The findings of one rule ($rule_id) in the shape every rule's findings share: its query's
+-- judgement (judged: episode, position, code, outcome, codes expected and found, message,
+-- standard) with the rule's severity and needs-action for that outcome, the standard cited
+-- (the query's, else the rule's), the OPCS version in force, provider and dates.
+-- assess.py puts the rule's query (rules/<id>/query.sql) in the judged CTE.
+with
+
+judged as (
+{rule_query}
+),
+
+final as (
+    select
+        $rule_id as rule_id,
+        rule_catalogue.catalogue_version,
+        judged.episode_id,
+        judged.position,
+        judged.procedure_code,
+        judged.outcome,
+        rule_outcomes.severity,
+        rule_outcomes.needs_action,
+        judged.expected_codes,
+        judged.found_codes,
+        coalesce(judged.standard, rule_catalogue.standards) as standard,
+        procedures_to_assess.opcs_version,
+        judged.message,
+        episodes.provider_code,
+        episodes.admission_date,
+        episodes.episode_start_date,
+        episodes.episode_end_date,
+        procedures_to_assess.procedure_date,
+    from judged
+    inner join rule_catalogue on rule_catalogue.rule_id = $rule_id
+    inner join episodes on episodes.episode_id = judged.episode_id
+    left join procedures_to_assess
+        on procedures_to_assess.episode_id = judged.episode_id
+        and procedures_to_assess.position = judged.position
+    left join rule_outcomes
+        on rule_outcomes.rule_id = $rule_id and rule_outcomes.outcome = judged.outcome
+)
+
+select * from final
+order by episode_id, position

@@ -1,0 +1,54 @@
+"""A rule case as warehouse rows: one episode, its codes by position, its theatre records,
+inserted straight into an in-memory warehouse (no files, no loader), then assessed."""
+
+from datetime import date, timedelta
+
+from liver_audit.assess import assess
+
+DEFAULT_DAY = "2025-05-02"
+
+
+def insert_case(con, case: dict, episode_id: str = "1", file_id: int = 1) -> None:
+    """The case's episode as the loader would leave it: provider RXA, admitted and started
+    on the case's date, ending 3 days later; each code at its position (`_` leaves the
+    position empty), done on that date; each theatre text (`;` between records) matched
+    through the synonym table as staging does."""
+    day = date.fromisoformat(case["date"] if case["date"] not in ("", ".") else DEFAULT_DAY)
+    con.execute(
+        "insert into input_files (file_id, run_id, file_kind, file_name) "
+        "values (?, 'test-run', 'episode_extract', 'case') on conflict do nothing",
+        [file_id],
+    )
+    con.execute(
+        "insert into episodes (episode_id, file_id, provider_code, admission_date, "
+        "episode_start_date, episode_end_date) values (?, ?, 'RXA', ?, ?, ?)",
+        [episode_id, file_id, day, day, day + timedelta(days=3)],
+    )
+    for position, code in enumerate(case["codes"].split(), start=1):
+        if code != "_":
+            con.execute(
+                "insert into procedures values (?, ?, ?, ?, ?)",
+                [episode_id, position, code.replace(".", ""), day, file_id],
+            )
+    if case["theatre"] not in ("", "."):
+        for text in case["theatre"].split(";"):
+            con.execute(
+                "insert into theatre_records (episode_id, operation_date, approach_text, approach, "
+                "file_id) select ?, ?, ?, (select approach from approach_synonyms "
+                "where synonym = lower(trim(?))), ?",
+                [episode_id, day, text, text, file_id],
+            )
+
+
+def case_outcomes(con, case: dict, rule_id: str) -> list[str]:
+    """The outcomes the rule gives the case's episode, in position order."""
+    insert_case(con, case)
+    assess(con, "test-run")
+    rows = con.execute(
+        "select outcome from assessments where rule_id = ? order by position", [rule_id]
+    ).fetchall()
+    return [outcome for (outcome,) in rows]
+
+
+def expected_outcomes(case: dict) -> list[str]:
+    return [] if case["outcomes"] in ("", ".") else case["outcomes"].split()
