@@ -194,8 +194,13 @@ def publish(summary: dict, out_dir: Path | None) -> None:
     else:
         create_table_artifact(
             key="liver-audit-outcomes",
-            table=[{"outcome": k, "procedures": v} for k, v in summary["outcomes"].items()],
-            description=f"Outcomes, run {run_id}",
+            table=[
+                {"rule": rule["rule_id"], "outcome": outcome["outcome"],
+                 "findings": outcome["findings"]}
+                for rule in summary["rules"]
+                for outcome in rule["outcomes"]
+            ],  # fmt: skip
+            description=f"Findings by rule and outcome, run {run_id}",
         )
         create_link_artifact(
             key="liver-audit-report",
@@ -207,7 +212,13 @@ def publish(summary: dict, out_dir: Path | None) -> None:
             f"rows read {summary['rows_read']}, loaded {summary['rows_loaded']}, "
             f"quarantined {summary['rows_quarantined']}; "
             f"procedures assessed {summary['procedures_assessed']}, "
-            f"{compliance(summary)} compliant.",
+            f"findings {summary['findings']}.",
+            "",
+            *(
+                f"- {rule['rule_id']}: {rule['findings']} findings, {compliance(rule)} "
+                f"compliant, {rule['needing_action']} needing action"
+                for rule in summary["rules"]
+            ),
             "",
             f"Audit files: `{out_dir.resolve()}`",
         ]

@@ -14,7 +14,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     (load_reference_tables). Returns the findings."""
     (catalogue_version, version_date) = con.execute(
         "select catalogue_version, opcs_version_date from assessment_settings"
-    ).fetchone()
+    ).fetchall()[0]
     assessed_with = f"{catalogue_version} {version_date}"
     last = con.execute(
         "select value from warehouse_info where key = 'assessed_with'"

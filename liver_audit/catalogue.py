@@ -8,6 +8,7 @@ here are what the warehouse holds of the catalogue (rule_catalogue, rule_codes, 
 
 import csv
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -179,6 +180,8 @@ def load_rule(folder: Path) -> Rule:
 
     if need("id", str) != folder.name:
         raise UnusableInput(f"{definition}: field id must be the folder's name, {folder.name}")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", folder.name):
+        raise UnusableInput(f"{definition}: a rule's id is lower-case letters, digits and _")
     known = {v["version"] for v in opcs_versions()}
     versions = need("opcs_versions", list)
     if not set(versions) <= known:

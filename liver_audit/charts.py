@@ -10,8 +10,14 @@ inlined script per report for no gain.
 
 from html import escape
 
-# Colour-blind-safe palette (Okabe-Ito), one colour per outcome in catalogue order.
-PALETTE = ["#009E73", "#D55E00", "#E69F00", "#CC79A7", "#56B4E9", "#999999"]
+# Colour-blind-safe palette (Okabe-Ito), one colour per outcome in the rule's order; a rule
+# with more outcomes than colours repeats them rather than lose a series.
+PALETTE = ["#009E73", "#D55E00", "#E69F00", "#CC79A7", "#56B4E9", "#999999", "#0072B2",
+           "#F0E442", "#000000"]  # fmt: skip
+
+
+def colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
 
 
 def stacked_bars(rows: list[tuple[str, dict[str, int]]], series: list[str], title: str) -> str:
@@ -22,11 +28,11 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], series: list[str], titl
     widest = max(sum(values.values()) for _, values in rows) or 1
     # legend items laid out in lines that fit the chart's width
     legend, x, line = [], label_width, 0
-    for name, colour in zip(series, PALETTE, strict=False):
+    for index, name in enumerate(series):
         item = 14 + 7 * len(name) + 12
         if x + item > label_width + chart_width and x > label_width:
             x, line = label_width, line + 1
-        legend.append((x, line, name, colour))
+        legend.append((x, line, name, colour(index)))
         x += item
     height = len(rows) * (bar + gap) + 24 + 18 * (line + 1)
     parts = [
@@ -41,18 +47,18 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], series: list[str], titl
             f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>'
         )
         x = label_width
-        for name, colour in zip(series, PALETTE, strict=False):
+        for index, name in enumerate(series):
             count = values.get(name, 0)
             if count:
                 width = chart_width * count / widest
                 parts.append(
-                    f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{bar}" fill="{colour}">'
+                    f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{bar}" fill="{colour(index)}">'
                     f"<title>{escape(label)}: {escape(name)} {count}</title></rect>"
                 )
                 x += width
-    for x, line, name, colour in legend:
+    for x, line, name, fill in legend:
         legend_y = len(rows) * (bar + gap) + 14 + 18 * line
-        parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="10" height="10" fill="{fill}"/>')
         parts.append(f'<text x="{x + 14}" y="{legend_y}">{escape(name.replace("_", " "))}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -144,18 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=50,
                      help="rows a printed table shows (default: 50; CSV and JSON print all)")  # fmt: skip
 
-    commands.add_parser(
+    rules = commands.add_parser(
         "rules",
         help="list the rule catalogue",
-        description="List the rules in data/rules/catalogue.toml with their standards and outcomes.",
+        description="List the rules (one folder each under rules/) with what each checks, "
+        "the standards it enforces, its outcomes and its cases.",
     )
+    rules.add_argument("--rules", metavar="PATH", help="folder of rule folders (default: rules/)")
+    rules.add_argument("--cases", action="store_true", help="list each rule's cases too")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "rules":
-        return show_rules()
+        try:
+            return show_rules(args.rules and Path(args.rules), args.cases)
+        except UnusableInput as error:
+            print(f"liver-audit: {error}", file=sys.stderr)
+            return 2
     try:
         flags = {name: getattr(args, name, None) for name in BY_NAME}
         settings = load_settings(flags, args.config)
@@ -361,8 +368,12 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
     say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
         f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
     say(f"  procedures assessed: {summary['procedures_assessed']}")
-    for outcome, count in summary["outcomes"].items():
-        say(f"    {outcome:<28}{count:>8}")
+    for rule in summary["rules"]:
+        percent = "n/a" if rule["percent_compliant"] is None else f"{rule['percent_compliant']}%"
+        say(f"  {rule['rule_id']}: {rule['findings']} findings, {percent} compliant")
+        for outcome in rule["outcomes"]:
+            if outcome["findings"]:
+                say(f"    {outcome['outcome']:<36}{outcome['findings']:>8}")
     say(f"  warehouse: {Path(warehouse_path).resolve()}")
     say(f"  audit files: {Path(summary['out_dir']).resolve()}/")
     for name in (
@@ -463,19 +474,34 @@ def one_line_columns(table):
     return table.with_columns(pl.col(pl.String).str.replace_many(UNPRINTABLE_TEXT, escapes))
 
 
-def show_rules() -> int:
-    from liver_audit.catalogue import load_catalogue
+def show_rules(folder: Path | None = None, cases: bool = False) -> int:
+    """The rules of the rules folder: what each checks, its standards, outcomes (and cases)."""
+    from liver_audit.catalogue import RULES_DIR, load_catalogue
 
-    catalogue = load_catalogue()
-    print(f"rule catalogue {catalogue.version}")
+    catalogue = load_catalogue(folder or RULES_DIR)
+    say(f"rule catalogue {catalogue.version} ({catalogue.folder})")
     for rule in catalogue.rules:
-        print(f"\n{rule['id']} ({rule['severity']})\n  {rule['description']}")
-        print(f"  standard: {rule['standard']}\n  source: {rule['source_url']}")
-        expected = ", ".join(f"{k} -> {v}" for k, v in rule["expected_approach_codes"].items())
-        print(f"  expected approach codes: {expected}")
-    print("\noutcomes:")
-    for outcome in catalogue.outcomes:
-        print(f"  {outcome['outcome']:<28}{outcome['severity']:<9}{outcome['description']}")
+        say()
+        say(f"{rule.id}: {rule.title}")
+        say(f"  {rule.checks}")
+        say(f"  OPCS-4 versions: {', '.join(rule.opcs_versions)}")
+        for standard in rule.standards:
+            where = ", ".join(
+                str(part)
+                for part in (standard.get("section"), standard.get("page") and f"p.{standard['page']}", standard.get("url"))
+                if part
+            )
+            say(f"  standard {standard['id']}: {standard['document']}" + (f"; {where}" if where else ""))
+        say("  outcomes:")
+        for outcome in rule.outcomes:
+            action = "needs action" if outcome.needs_action else ""
+            say(f"    {outcome.outcome:<36}{outcome.severity:<9}{action:<14}{outcome.description}")
+        if cases:
+            say(f"  cases ({len(rule.cases)}, rules/{rule.id}/cases.md):")
+            for case in rule.cases:
+                say(f"    {case['codes']:<28} theatre {case['theatre']:<26} {case['date']:<11} -> {case['outcomes']}  ({case['standard']})")
+        else:
+            say(f"  cases: {len(rule.cases)} (--cases to list)")
     return 0
 
 

@@ -35,29 +35,31 @@ def controlled_percentage(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
     )
 
 
-def shareable_summary(assessments: pl.DataFrame, needs_action: list[str]) -> pl.DataFrame:
-    """Assessed procedures by provider and month of episode end, disclosure-controlled.
+def shareable_summary(assessments: pl.DataFrame) -> pl.DataFrame:
+    """Findings by rule, provider and month of episode end, disclosure-controlled: how many,
+    how many compliant (an outcome of severity pass) and how many need a coder's action.
 
-    No episode-level data: one row per (provider, month) with controlled counts only.
+    No episode-level data: one row per (rule, provider, month) with controlled counts only.
     """
     counts = (
         assessments.with_columns(
             month=pl.col("episode_end_date").dt.strftime("%Y-%m").fill_null("unknown"),
             provider_code=pl.col("provider_code").fill_null("unknown"),
         )
-        .group_by("provider_code", "month")
+        .group_by("rule_id", "provider_code", "month")
         .agg(
-            assessed=pl.len(),
-            compliant=(pl.col("outcome") == "compliant").sum(),
-            needing_review=pl.col("outcome").is_in(needs_action).sum(),
+            findings=pl.len(),
+            compliant=(pl.col("severity") == "pass").sum(),
+            needing_action=pl.col("needs_action").sum(),
         )
-        .sort("provider_code", "month")
+        .sort("rule_id", "provider_code", "month")
     )
     return counts.select(
+        "rule_id",
         "provider_code",
         "month",
-        controlled_count(pl.col("assessed")).alias("procedures_assessed"),
+        controlled_count(pl.col("findings")).alias("findings"),
         controlled_count(pl.col("compliant")).alias("compliant"),
-        controlled_count(pl.col("needing_review")).alias("needing_review"),
-        controlled_percentage(pl.col("compliant"), pl.col("assessed")).alias("percent_compliant"),
+        controlled_count(pl.col("needing_action")).alias("needing_action"),
+        controlled_percentage(pl.col("compliant"), pl.col("findings")).alias("percent_compliant"),
     )

@@ -2,12 +2,12 @@
 
 | file | holds | sensitivity |
 |---|---|---|
-| assessments.csv | one row per assessed J02.3/J02.4 procedure | episode-level: keep inside the trust |
+| assessments.csv | one row per finding: per rule and assessed procedure (or episode) | episode-level: keep inside the trust |
 | quarantine.csv | one row per input row not loaded, with its reasons | episode-level: keep inside the trust |
 | summary.json | counts, file hashes, catalogue version | counts only |
-| worklist.xlsx | a sheet per outcome needing action, and the quarantine, for auditors | episode-level |
-| summary_shareable.csv | counts by provider and month, HES disclosure control applied | shareable |
-| report.html | counts by outcome and provider; the non-compliant episodes | episode-level |
+| worklist.xlsx | the rules, a sheet per rule of the findings needing action, and the quarantine | episode-level |
+| summary_shareable.csv | findings by rule, provider and month, HES disclosure control applied | shareable |
+| report.html | per rule: counts by outcome and provider, trend, the findings needing action; the catalogue | episode-level |
 """
 
 import json
@@ -19,17 +19,17 @@ import duckdb
 import polars as pl
 
 from liver_audit import __version__
-from liver_audit.catalogue import load_catalogue
+from liver_audit.catalogue import Catalogue, load_catalogue
 from liver_audit.disclosure import shareable_summary
 from liver_audit.report import RunHistory, render_report
 from liver_audit.warehouse import clear_left_by_ended_processes, sql
 from liver_audit.worklist import FORMULA_START, write_worklist
 
 ASSESSMENT_COLUMNS = [
-    "episode_id", "position", "procedure_code", "approach_code", "documented_approach",
-    "outcome", "expected_approach_code", "qualifier_codes", "documentation_status", "severity",
+    "rule_id", "episode_id", "position", "procedure_code", "outcome", "severity",
+    "needs_action", "expected_codes", "found_codes", "message", "standard", "opcs_version",
     "provider_code", "admission_date", "episode_start_date", "episode_end_date",
-    "procedure_date", "rule_id",
+    "procedure_date", "catalogue_version",
 ]  # fmt: skip
 
 
@@ -50,7 +50,7 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 def run_assessments(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     return con.sql(
         f"select {', '.join(ASSESSMENT_COLUMNS)} from assessments where run_id = ? "
-        "order by episode_id, position, rule_id",
+        "order by rule_id, episode_id, position",
         params=[run_id],
     ).pl()
 
@@ -76,9 +76,48 @@ def run_quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     ).pl()
 
 
+def run_catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
+    """The catalogue the warehouse's rules came from (load_reference_tables)."""
+    (folder,) = con.execute("select rules_folder from assessment_settings").fetchall()[0]
+    return load_catalogue(folder)
+
+
+def rule_summaries(con: duckdb.DuckDBPyConnection, run_id: str, catalogue: Catalogue) -> list[dict]:
+    """Per rule, in catalogue order: its findings in the run, how many compliant (severity
+    pass) and needing action, and the count of each of its outcomes (every one, 0 too)."""
+    counts = dict(
+        (tuple(key), n)
+        for *key, n in con.execute(
+            "select rule_id, outcome, count(*) from assessments where run_id = ? group by all",
+            [run_id],
+        ).fetchall()
+    )
+    summaries = []
+    for rule in catalogue.rules:
+        outcomes = [
+            {"outcome": o.outcome, "severity": o.severity, "needs_action": o.needs_action,
+             "findings": counts.get((rule.id, o.outcome), 0)}
+            for o in rule.outcomes
+        ]  # fmt: skip
+        findings = sum(o["findings"] for o in outcomes)
+        compliant = sum(o["findings"] for o in outcomes if o["severity"] == "pass")
+        summaries.append(
+            {
+                "rule_id": rule.id,
+                "title": rule.title,
+                "findings": findings,
+                "compliant": compliant,
+                "percent_compliant": round(100 * compliant / findings, 1) if findings else None,
+                "needing_action": sum(o["findings"] for o in outcomes if o["needs_action"]),
+                "outcomes": outcomes,
+            }
+        )
+    return summaries
+
+
 def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
     """The run's counts: nothing episode-level, so safe for logs and Prefect artifacts."""
-    catalogue = load_catalogue()
+    catalogue = run_catalogue(con)
     files = con.sql(
         """
         select file_name, file_kind, file_format, sha256, rows_read, rows_loaded, rows_quarantined,
@@ -88,13 +127,11 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         """,
         params=[run_id],
     ).pl()
-    outcomes = dict.fromkeys((o["outcome"] for o in catalogue.outcomes), 0)
-    outcomes |= dict(
-        con.execute(
-            "select outcome, count(*) from assessments where run_id = ? group by outcome",
-            [run_id],
-        ).fetchall()
-    )
+    rules = rule_summaries(con, run_id, catalogue)
+    (procedures,) = con.execute(
+        "select count(distinct (episode_id, position)) from assessments where run_id = ?",
+        [run_id],
+    ).fetchall()[0]
     reasons = dict(
         con.execute(
             """
@@ -129,7 +166,6 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         .pl()
         .to_dicts()[0]
     )
-    assessed = sum(outcomes.values())
     # A file skipped because a run this one reports loaded it is no skip in these files.
     ledger = con.sql(
         """
@@ -146,7 +182,6 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         "run_id": run_id,
         "liver_audit_version": __version__,
         "catalogue_version": catalogue.version,
-        "rules": [rule["id"] for rule in catalogue.rules],
         "rows_read": int(files["rows_read"].sum()),
         "rows_loaded": int(files["rows_loaded"].sum()),
         "rows_quarantined": int(files["rows_quarantined"].sum()),
@@ -155,9 +190,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         "files_skipped": [{"file_name": n, "reason": r} for a, n, r in ledger if a == "skipped"],
         "files_refused": [{"file_name": n, "reason": r} for a, n, r in ledger if a == "refused"],
         "quarantine_reasons": reasons,
-        "procedures_assessed": assessed,
-        "percent_compliant": round(100 * outcomes["compliant"] / assessed, 1) if assessed else None,
-        "outcomes": outcomes,
+        "procedures_assessed": procedures,
+        "findings": sum(rule["findings"] for rule in rules),
+        "rules": rules,
         "theatre": theatre,
     }
 
@@ -193,15 +228,15 @@ def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -
     quarantine = run_quarantine(con, run_id)
     write_csv(quarantine, out_dir / "quarantine.csv")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    catalogue = load_catalogue()
-    shareable = shareable_summary(assessments, catalogue.needs_action)
+    catalogue = run_catalogue(con)
+    shareable = shareable_summary(assessments)
     write_csv(shareable, out_dir / "summary_shareable.csv")
-    write_worklist(con, assessments, quarantine, catalogue.needs_action, out_dir / "worklist.xlsx")
+    write_worklist(con, assessments, quarantine, catalogue, out_dir / "worklist.xlsx")
     history = RunHistory(
         trend=con.sql(
             sql("reports/compliance_by_month_of_run"), params={"run_id": run_id}
-        ).fetchall(),
-        by_episode_month=con.sql(sql("reports/compliance_by_month_of_episode_end")).fetchall(),
+        ).pl(),
+        by_episode_month=con.sql(sql("reports/compliance_by_month_of_episode_end")).pl(),
         recent_runs=recent_runs(con, limit=12),
     )
     report = render_report(summary, assessments, catalogue, shareable, history)

@@ -502,7 +502,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 def catalogue_version(con: duckdb.DuckDBPyConnection) -> str:
     """The version of the catalogue the warehouse holds (load_reference_tables)."""
-    return con.execute("select catalogue_version from assessment_settings").fetchone()[0]
+    return con.execute("select catalogue_version from assessment_settings").fetchall()[0][0]
 
 
 def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:

@@ -1,8 +1,10 @@
-"""worklist.xlsx: the coding auditor's worklist, one sheet per outcome that needs action.
+"""worklist.xlsx: the coding auditor's worklist: the rules, then a sheet per rule of its
+findings that need action, then the quarantine.
 
-Each row is one assessed procedure with the episode's whole coded procedure list, the J02
-code and its qualifier run highlighted, what theatre documented and what the rule expected,
-and empty columns for the auditor's verdict and comment. Episode-level: keep inside the trust.
+Each row is one finding with the episode's whole coded procedure list (the assessed code and
+the codes found highlighted), the rule's one-line message, the codes expected and found, the
+standard, and empty columns for the auditor's verdict and comment. Episode-level: keep
+inside the trust.
 """
 
 from pathlib import Path
@@ -32,6 +34,7 @@ HEADER_FILL = PatternFill("solid", fgColor="F2F5F7")
 
 COLUMNS = [
     # (header, assessment column or None for computed/empty, width)
+    ("outcome", "outcome", 26),
     ("episode id", "episode_id", 16),
     ("provider", "provider_code", 10),
     ("admission", "admission_date", 12),
@@ -40,13 +43,22 @@ COLUMNS = [
     ("coded procedures (position code)", None, 48),
     ("assessed position", "position", 10),
     ("assessed code", "procedure_code", 10),
-    ("codes after it (qualifier run)", "qualifier_codes", 18),
-    ("documented approach", "documented_approach", 18),
-    ("documentation", "documentation_status", 16),
-    ("expected approach code", "expected_approach_code", 12),
-    ("outcome", "outcome", 26),
+    ("finding", "message", 60),
+    ("codes expected", "expected_codes", 14),
+    ("codes found", "found_codes", 14),
+    ("standard", "standard", 14),
+    ("OPCS version", "opcs_version", 11),
+    ("severity", "severity", 9),
     ("auditor verdict", None, 16),
     ("auditor comment", None, 40),
+]
+RULE_COLUMNS = [
+    ("rule", "rule_id", 34),
+    ("sheet", "sheet", 32),
+    ("what it checks", "checks", 70),
+    ("standards", "standards", 20),
+    ("findings", "findings", 10),
+    ("needing action", "needing_action", 10),
 ]
 QUARANTINE_COLUMNS = [
     ("source file", "source_file", 24),
@@ -77,22 +89,34 @@ def procedure_lists(con: duckdb.DuckDBPyConnection, episode_ids: list[str]) -> d
     return {episode_id: [tuple(p) for p in coded] for episode_id, coded in rows}
 
 
-def highlighted_procedures(coded: list, position: int, qualifier_codes: str | None) -> CellRichText:
-    """'1 J023 · 2 Y752 · 3 T201' with the assessed code and its qualifier run in colour."""
-    run_length = len((qualifier_codes or "").split())
+def highlighted_procedures(coded: list, position: int, found_codes: str | None) -> CellRichText:
+    """'1 J023 · 2 Y752 · 3 T201' with the assessed code, and the codes found after it in
+    its run, in colour."""
+    found = set((found_codes or "").split())
     index = next((i for i, (p, _) in enumerate(coded) if p == position), None)
     parts = []
     for i, (pos, code) in enumerate(coded):
         text = f"{pos} {code}"
         if i == index:
             parts.append(TextBlock(ASSESSED, text))
-        elif index is not None and index < i <= index + run_length:
+        elif index is not None and i > index and code in found:
             parts.append(TextBlock(QUALIFIER, text))
         else:
             parts.append(text)
         if i < len(coded) - 1:
             parts.append(" · ")
     return CellRichText(parts)
+
+
+def sheet_names(rule_ids: list[str]) -> dict[str, str]:
+    """A worksheet name per rule: its id, cut to Excel's 31 characters, made unique."""
+    names: dict[str, str] = {}
+    for rule_id in rule_ids:
+        name, number = rule_id[:31], 2
+        while name in names.values() or name == "quarantine" or name == "rules":
+            name, number = f"{rule_id[: 31 - len(str(number)) - 1]}~{number}", number + 1
+        names[rule_id] = name
+    return names
 
 
 def _sheet(workbook: Workbook, title: str, columns: list[tuple]) -> object:
@@ -123,17 +147,32 @@ def write_worklist(
     con: duckdb.DuckDBPyConnection,
     assessments: pl.DataFrame,
     quarantine: pl.DataFrame,
-    needs_action: list[str],
+    catalogue,
     path: Path,
 ) -> None:
-    """Write the worklist: a sheet per outcome in needs_action, then the quarantine sheet."""
+    """Write the worklist: the rules sheet, a sheet per rule of its findings needing action
+    (by outcome in the rule's order, then episode and position), then the quarantine."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    flagged = assessments.filter(pl.col("outcome").is_in(needs_action))
+    flagged = assessments.filter(pl.col("needs_action"))
     coded = procedure_lists(con, flagged["episode_id"].unique().to_list())
-    for outcome in needs_action:
-        sheet = _sheet(workbook, outcome, COLUMNS)
-        rows = flagged.filter(pl.col("outcome") == outcome).sort("episode_id", "position")
+    names = sheet_names([rule.id for rule in catalogue.rules])
+    sheet = _sheet(workbook, "rules", RULE_COLUMNS)
+    for rule in catalogue.rules:
+        found = assessments.filter(pl.col("rule_id") == rule.id)
+        values = {"rule_id": rule.id, "sheet": names[rule.id], "checks": rule.checks,
+                  "standards": rule.citation, "findings": found.height,
+                  "needing_action": found.filter(pl.col("needs_action")).height}  # fmt: skip
+        _append(sheet, [values[column] for _, column, _ in RULE_COLUMNS])
+    _finish(sheet, RULE_COLUMNS, len(catalogue.rules))
+    for rule in catalogue.rules:
+        order = {outcome: rank for rank, outcome in enumerate(rule.needs_action)}
+        rows = (
+            flagged.filter(pl.col("rule_id") == rule.id)
+            .with_columns(rank=pl.col("outcome").replace_strict(order, default=len(order)))
+            .sort("rank", "episode_id", "position")
+        )
+        sheet = _sheet(workbook, names[rule.id], COLUMNS)
         for row in rows.iter_rows(named=True):
             values = []
             for header, column, _ in COLUMNS:
@@ -142,9 +181,7 @@ def write_worklist(
                 elif header.startswith("coded procedures"):
                     values.append(
                         highlighted_procedures(
-                            coded.get(row["episode_id"], []),
-                            row["position"],
-                            row["qualifier_codes"],
+                            coded.get(row["episode_id"], []), row["position"], row["found_codes"]
                         )
                     )
                 else:

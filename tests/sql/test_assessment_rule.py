@@ -1,74 +1,11 @@
-"""The IPG135 approach-code rule, row by row of its decision table (issue 2).
-
-Each case: the episode's codes in position order (`_` = empty position), the theatre
-approach text (`.` = no theatre record), and the outcome expected for each J023/J024.
-"""
+"""Assessment through the loader: theatre records read as one documented approach per
+episode, and the latest findings follow the latest delivery. (The rules' decision tables
+are their cases: rules/<id>/cases.md, run by tests/rules/.)"""
 
 import pytest
 
 from liver_audit.assess import assess
 from tests.tables import episode_extract, load, parse_table, theatre_file
-
-DECISION_TABLE = """
-| case                                    | codes                  | theatre        | outcomes                     |
-| lap + Y752                              | J023 Y752              | laparoscopic   | compliant                    |
-| hand assisted + Y754                    | J024 Y754              | HALS           | compliant                    |
-| robotic + Y753                          | J023 Y753              | robot-assisted | compliant                    |
-| converted + Y714                        | J024 Y714              | converted      | compliant                    |
-| lap + Y752 and Y714: expected in run    | J023 Y714 Y752         | lap            | compliant                    |
-| lap but Y753 only                       | J023 Y753              | laparoscopy    | wrong_approach_code          |
-| hand assisted but Y752 only             | J024 Y752              | hand-assisted  | wrong_approach_code          |
-| robotic but Y752                        | J023 Y752              | robotic        | wrong_approach_code          |
-| converted but Y752 only                 | J023 Y752              | lap converted to open | wrong_approach_code   |
-| lap, Y752 after another procedure       | J023 T201 Y752         | laparoscopic   | misplaced_approach_code      |
-| lap, Y752 before the resection          | H011 Y752 J024         | laparoscopic   | misplaced_approach_code      |
-| robotic, Y754 elsewhere                 | J023 Z942 G451 Y754    | robotic        | misplaced_approach_code      |
-| lap, nothing                            | J023                   | laparoscopic   | missing_approach_code        |
-| converted, nothing                      | J024 T201              | converted to open | missing_approach_code     |
-| robotic, Y753 elsewhere only            | J023 H011 Y753         | robotic        | missing_approach_code        |
-| open but Y752                           | J023 Y752              | open           | wrong_approach_code          |
-| open but Y714                           | J024 Y714              | Open           | wrong_approach_code          |
-| open, nothing                           | J023                   | open           | open_procedure               |
-| open, Y752 elsewhere                    | J023 H011 Y752         | open           | open_procedure               |
-| none + Y752                             | J023 Y752              | .              | compliant                    |
-| none + Y754                             | J024 Y754              | .              | compliant                    |
-| none + Y751                             | J023 Y751              | .              | non_standard_approach_code   |
-| none + Y753                             | J024 Y753              | .              | non_standard_approach_code   |
-| none + Y714                             | J023 Y714              | .              | non_standard_approach_code   |
-| none, Y752 elsewhere                    | J023 H011 Y752         | .              | misplaced_approach_code      |
-| none, nothing                           | J023                   | .              | open_procedure               |
-| none, only a site code after            | J023 Z942              | .              | open_procedure               |
-| run passes a site code                  | J023 Z942 Y752         | .              | compliant                    |
-| run spans an empty position             | J023 _ Y752            | .              | compliant                    |
-| run stops at the next procedure         | J023 J024 Y752         | .              | misplaced_approach_code compliant |
-| two resections, each with its code      | J023 Y752 J024 Y754    | .              | compliant compliant          |
-| resection in a later position           | H011 J023 Y752         | .              | compliant                    |
-| unknown theatre text: undocumented      | J023 Y751              | keyhole?       | non_standard_approach_code   |
-| J021 is not assessed                    | J021 Y752              | .              |                              |
-"""
-
-CASES = parse_table(DECISION_TABLE)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
-def test_decision_table(fresh_db, tmp_path, case):
-    episode = {"EPIKEY": "000000000001", "codes": case["codes"]}
-    load(fresh_db, episode_extract(tmp_path / "episodes.txt", [episode]))
-    if case["theatre"]:
-        theatre = [{"EPIKEY": "000000000001", "APPROACH": case["theatre"]}]
-        load(fresh_db, theatre_file(tmp_path / "theatre.csv", theatre), "theatre_records")
-    assess(fresh_db, "test-run")
-    outcomes = fresh_db.sql("select outcome from assessments order by position").fetchall()
-    assert [o for (o,) in outcomes] == case["outcomes"].split()
-
-
-def test_every_outcome_is_exercised():
-    """The table above covers every outcome in the catalogue."""
-    from liver_audit.catalogue import load_catalogue
-
-    covered = {o for case in CASES for o in case["outcomes"].split()}
-    assert covered == {o["outcome"] for o in load_catalogue().outcomes}
-
 
 THEATRE_CASES = """
 | case                          | approaches               | documented   | status           |
@@ -101,7 +38,8 @@ def test_theatre_rows_of_an_undocumented_episode_are_kept(fresh_db, tmp_path):
 
 def latest(con) -> list[tuple]:
     return con.sql(
-        "select episode_id, position, outcome from latest_assessments order by all"
+        "select episode_id, position, outcome from latest_assessments "
+        "where rule_id = 'liver_resection_approach' order by all"
     ).fetchall()
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liver_audit.assess import assess
+from liver_audit.catalogue import load_catalogue
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.warehouse import connect
 from liver_audit.worklist import COLUMNS, write_worklist
@@ -43,8 +44,9 @@ def test_hostile_values_reach_the_audit_files_as_text(fresh_db, tmp_path):
     write_outputs(fresh_db, summary, out)
 
     workbook = openpyxl.load_workbook(out / "worklist.xlsx")
-    flagged = workbook["non_standard_approach_code"]
-    episode, provider = flagged["A2"], flagged["B2"]
+    flagged = workbook["liver_resection_approach"]
+    assert flagged["A2"].value == "non_standard_approach_code"
+    episode, provider = flagged["B2"], flagged["C2"]
     assert (episode.value, episode.data_type, episode.quotePrefix) == (
         '=HYPERLINK("x","y")', "s", True,
     )  # fmt: skip
@@ -55,7 +57,7 @@ def test_hostile_values_reach_the_audit_files_as_text(fresh_db, tmp_path):
     assert quarantined["C"].value == "@SUM(1)\u2401" and quarantined["C"].quotePrefix
 
     with (out / "assessments.csv").open(newline="") as f:
-        (row,) = csv.DictReader(f)
+        (row,) = [row for row in csv.DictReader(f) if row["rule_id"] == "liver_resection_approach"]
     assert row["episode_id"] == '\'=HYPERLINK("x","y")'
     assert row["provider_code"] == "R\x07XA"  # a CSV holds any character: kept as delivered
     with (out / "quarantine.csv").open(newline="") as f:
@@ -77,7 +79,8 @@ def test_any_text_gives_a_worklist_that_opens(tmp_path_factory, episode_id, prov
     assessments = pl.DataFrame(
         {column: [None] for _, column, _ in COLUMNS if column}
         | {"episode_id": [episode_id], "provider_code": [provider], "position": [1],
-           "procedure_code": ["J023"], "outcome": ["missing_approach_code"]},
+           "procedure_code": ["J023"], "outcome": ["missing_approach_code"],
+           "rule_id": ["liver_resection_approach"], "needs_action": [True]},
     )  # fmt: skip
     quarantine = pl.DataFrame(
         {"source_file": [file_name], "source_row": [1], "episode_id": [episode_id],
@@ -85,11 +88,11 @@ def test_any_text_gives_a_worklist_that_opens(tmp_path_factory, episode_id, prov
     )  # fmt: skip
     path = tmp_path_factory.mktemp("worklist") / "worklist.xlsx"
     with connect(":memory:") as con:
-        write_worklist(con, assessments, quarantine, ["missing_approach_code"], path)
+        write_worklist(con, assessments, quarantine, load_catalogue(), path)
     workbook = openpyxl.load_workbook(path)
     read = {cell.value for cell in workbook["quarantine"][2][:6]} | {
-        workbook["missing_approach_code"]["A2"].value,
-        workbook["missing_approach_code"]["B2"].value,
+        workbook["liver_resection_approach"]["B2"].value,
+        workbook["liver_resection_approach"]["C2"].value,
     }
     for text in (episode_id, provider, value, file_name):
         shown = text.translate(

@@ -408,7 +408,8 @@ def test_a_resection_at_position_25_is_assessed(fresh_db, tmp_path, prefix, suff
     ]
     assess(fresh_db, "test-run")
     assert fresh_db.sql(
-        "select position, qualifier_codes, outcome from assessments order by 1"
+        "select position, found_codes, outcome from assessments "
+        "where rule_id = 'liver_resection_approach' order by 1"
     ).fetchall() == [(25, "Y752", "compliant"), (30, None, "misplaced_approach_code")]
 
 
