@@ -195,8 +195,11 @@ def publish(summary: dict, out_dir: Path | None) -> None:
         create_table_artifact(
             key="liver-audit-outcomes",
             table=[
-                {"rule": rule["rule_id"], "outcome": outcome["outcome"],
-                 "findings": outcome["findings"]}
+                {
+                    "rule": rule["rule_id"],
+                    "outcome": outcome["outcome"],
+                    "findings": outcome["findings"],
+                }
                 for rule in summary["rules"]
                 for outcome in rule["outcomes"]
             ],  # fmt: skip

@@ -16,9 +16,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         "select catalogue_version, opcs_version_date from assessment_settings"
     ).fetchall()[0]
     assessed_with = f"{catalogue_version} {version_date}"
-    last = con.execute(
-        "select value from warehouse_info where key = 'assessed_with'"
-    ).fetchall()
+    last = con.execute("select value from warehouse_info where key = 'assessed_with'").fetchall()
     # Rule queries read these (rules/README.md); temp tables live as long as the session.
     con.execute(
         f"create or replace temp table files_to_assess as {sql('files_to_assess')}",
@@ -42,12 +40,12 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             Finding.validate(findings)  # the findings-out contract; a failure is a bug
             check_outcomes_declared(con, rule_id, findings)
             con.register("findings", findings)
-            con.execute("insert into assessments by name select ? as run_id, * from findings", [run_id])
+            con.execute(
+                "insert into assessments by name select ? as run_id, * from findings", [run_id]
+            )
             con.unregister("findings")
             found += findings.height
-        con.execute(
-            "insert into assessed_files select file_id, ? from files_to_assess", [run_id]
-        )
+        con.execute("insert into assessed_files select file_id, ? from files_to_assess", [run_id])
         con.execute(
             "insert or replace into warehouse_info values ('assessed_with', ?)", [assessed_with]
         )
@@ -68,4 +66,6 @@ def check_outcomes_declared(con: duckdb.DuckDBPyConnection, rule_id: str, findin
     ).fetchall()
     if undeclared:
         names = ", ".join(str(outcome) for (outcome,) in undeclared)
-        raise StageFailed(f"rule {rule_id}: its query gave outcome(s) not in its rule.toml: {names}")
+        raise StageFailed(
+            f"rule {rule_id}: its query gave outcome(s) not in its rule.toml: {names}"
+        )

@@ -84,21 +84,42 @@ class Catalogue:
         return {
             "rule_catalogue": pl.DataFrame(
                 [
-                    {"rule_id": r.id, "title": r.title, "checks": r.checks,
-                     "standards": r.citation, "opcs_versions": ", ".join(r.opcs_versions),
-                     "catalogue_version": self.version, "query": r.query}
+                    {
+                        "rule_id": r.id,
+                        "title": r.title,
+                        "checks": r.checks,
+                        "standards": r.citation,
+                        "opcs_versions": ", ".join(r.opcs_versions),
+                        "catalogue_version": self.version,
+                        "query": r.query,
+                    }
                     for r in self.rules
                 ],  # fmt: skip
                 schema=dict.fromkeys(
-                    ["rule_id", "title", "checks", "standards", "opcs_versions",
-                     "catalogue_version", "query"], pl.String
+                    [
+                        "rule_id",
+                        "title",
+                        "checks",
+                        "standards",
+                        "opcs_versions",
+                        "catalogue_version",
+                        "query",
+                    ],
+                    pl.String,
                 ),  # fmt: skip
             ),
             "rule_standards": pl.DataFrame(
                 [
-                    {"rule_id": r.id, "standard": s["id"], "document": s["document"],
-                     "section": s.get("section"), "page": s.get("page"), "url": s.get("url")}
-                    for r in self.rules for s in r.standards
+                    {
+                        "rule_id": r.id,
+                        "standard": s["id"],
+                        "document": s["document"],
+                        "section": s.get("section"),
+                        "page": s.get("page"),
+                        "url": s.get("url"),
+                    }
+                    for r in self.rules
+                    for s in r.standards
                 ],  # fmt: skip
                 schema=dict.fromkeys(
                     ["rule_id", "standard", "document", "section", "page", "url"], pl.String
@@ -121,14 +142,25 @@ class Catalogue:
             ),
             "rule_outcomes": pl.DataFrame(
                 [
-                    {"rule_id": r.id, "outcome": o.outcome, "severity": o.severity,
-                     "needs_action": o.needs_action, "description": o.description,
-                     "rank": rank_}
-                    for r in self.rules for rank_, o in enumerate(r.outcomes)
+                    {
+                        "rule_id": r.id,
+                        "outcome": o.outcome,
+                        "severity": o.severity,
+                        "needs_action": o.needs_action,
+                        "description": o.description,
+                        "rank": rank_,
+                    }
+                    for r in self.rules
+                    for rank_, o in enumerate(r.outcomes)
                 ],  # fmt: skip
-                schema={"rule_id": pl.String, "outcome": pl.String, "severity": pl.String,
-                        "needs_action": pl.Boolean, "description": pl.String,
-                        "rank": pl.Int32},  # fmt: skip
+                schema={
+                    "rule_id": pl.String,
+                    "outcome": pl.String,
+                    "severity": pl.String,
+                    "needs_action": pl.Boolean,
+                    "description": pl.String,
+                    "rank": pl.Int32,
+                },  # fmt: skip
             ),
             "rule_cases": pl.DataFrame(
                 [{"rule_id": r.id, **case} for r in self.rules for case in r.cases],
@@ -153,9 +185,7 @@ def load_catalogue(folder: str | Path = RULES_DIR) -> Catalogue:
 def _load(folder: Path) -> Catalogue:
     if not folder.is_dir():
         raise UnusableInput(f"{folder}: no such rules folder")
-    rules = [
-        load_rule(path) for path in sorted(folder.iterdir()) if (path / "rule.toml").is_file()
-    ]
+    rules = [load_rule(path) for path in sorted(folder.iterdir()) if (path / "rule.toml").is_file()]
     if not rules:
         raise UnusableInput(f"{folder}: no rule folders (each needs a rule.toml)")
     digest = hashlib.sha256()
@@ -185,7 +215,9 @@ def load_rule(folder: Path) -> Rule:
     known = {v["version"] for v in opcs_versions()}
     versions = need("opcs_versions", list)
     if not set(versions) <= known:
-        raise UnusableInput(f"{definition}: field opcs_versions: known versions are {sorted(known)}")
+        raise UnusableInput(
+            f"{definition}: field opcs_versions: known versions are {sorted(known)}"
+        )
     standards = need("standards", list)
     for number, standard in enumerate(standards, 1):
         if not (standard.get("id") and standard.get("document")):
@@ -209,7 +241,10 @@ def load_rule(folder: Path) -> Rule:
     code_maps = data.get("code_maps", {})
     for name, entries in code_maps.items():
         for number, entry in enumerate(entries, 1):
-            if not {"key", "code"} <= set(entry) or not {entry.get("from"), entry.get("until")} <= known | {None}:
+            if not {"key", "code"} <= set(entry) or not {
+                entry.get("from"),
+                entry.get("until"),
+            } <= known | {None}:
                 raise UnusableInput(
                     f"{definition}: code_maps.{name} entry {number} needs key and code, and "
                     "from/until must be known OPCS versions"

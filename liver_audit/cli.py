@@ -488,10 +488,17 @@ def show_rules(folder: Path | None = None, cases: bool = False) -> int:
         for standard in rule.standards:
             where = ", ".join(
                 str(part)
-                for part in (standard.get("section"), standard.get("page") and f"p.{standard['page']}", standard.get("url"))
+                for part in (
+                    standard.get("section"),
+                    standard.get("page") and f"p.{standard['page']}",
+                    standard.get("url"),
+                )
                 if part
             )
-            say(f"  standard {standard['id']}: {standard['document']}" + (f"; {where}" if where else ""))
+            say(
+                f"  standard {standard['id']}: {standard['document']}"
+                + (f"; {where}" if where else "")
+            )
         say("  outcomes:")
         for outcome in rule.outcomes:
             action = "needs action" if outcome.needs_action else ""
@@ -499,7 +506,9 @@ def show_rules(folder: Path | None = None, cases: bool = False) -> int:
         if cases:
             say(f"  cases ({len(rule.cases)}, rules/{rule.id}/cases.md):")
             for case in rule.cases:
-                say(f"    {case['codes']:<28} theatre {case['theatre']:<26} {case['date']:<11} -> {case['outcomes']}  ({case['standard']})")
+                say(
+                    f"    {case['codes']:<28} theatre {case['theatre']:<26} {case['date']:<11} -> {case['outcomes']}  ({case['standard']})"
+                )
         else:
             say(f"  cases: {len(rule.cases)} (--cases to list)")
     return 0

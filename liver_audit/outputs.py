@@ -233,9 +233,7 @@ def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -
     write_csv(shareable, out_dir / "summary_shareable.csv")
     write_worklist(con, assessments, quarantine, catalogue, out_dir / "worklist.xlsx")
     history = RunHistory(
-        trend=con.sql(
-            sql("reports/compliance_by_month_of_run"), params={"run_id": run_id}
-        ).pl(),
+        trend=con.sql(sql("reports/compliance_by_month_of_run"), params={"run_id": run_id}).pl(),
         by_episode_month=con.sql(sql("reports/compliance_by_month_of_episode_end")).pl(),
         recent_runs=recent_runs(con, limit=12),
     )

@@ -75,9 +75,11 @@ def readable(name: str) -> str:
 def _points(frame: pl.DataFrame | None, rule_id: str) -> list[tuple[str, float, int]]:
     if frame is None or not frame.height:
         return []
-    return frame.filter(pl.col("rule_id") == rule_id).select(
-        "month", "percent_compliant", "findings"
-    ).rows()
+    return (
+        frame.filter(pl.col("rule_id") == rule_id)
+        .select("month", "percent_compliant", "findings")
+        .rows()
+    )
 
 
 def rule_section(rule, counts: dict, findings: pl.DataFrame, history: RunHistory) -> str:
@@ -106,7 +108,9 @@ def rule_section(rule, counts: dict, findings: pl.DataFrame, history: RunHistory
     if findings.height:
         by_provider = (
             findings.with_columns(pl.col("provider_code").fill_null("unknown"))
-            .pivot(on="outcome", index="provider_code", values="episode_id", aggregate_function="len")
+            .pivot(
+                on="outcome", index="provider_code", values="episode_id", aggregate_function="len"
+            )
             .fill_null(0)
             .sort("provider_code")
         )
@@ -139,15 +143,25 @@ def rule_section(rule, counts: dict, findings: pl.DataFrame, history: RunHistory
     ]  # fmt: skip
     flagged_table = (
         _table(
-            ["episode", "provider", "episode start", "position", "code", "outcome", "finding",
-             "standard"],
+            [
+                "episode",
+                "provider",
+                "episode start",
+                "position",
+                "code",
+                "outcome",
+                "finding",
+                "standard",
+            ],
             flagged_rows,
             {3},
         )  # fmt: skip
         if flagged_rows
         else "<p>None.</p>"
     )
-    trend = monthly_rate(_points(history.trend, rule.id), f"{rule.title}: compliance by month of run")
+    trend = monthly_rate(
+        _points(history.trend, rule.id), f"{rule.title}: compliance by month of run"
+    )
     by_end = monthly_rate(
         _points(history.by_episode_month, rule.id),
         f"{rule.title}: compliance by month of episode end",
@@ -184,15 +198,20 @@ def catalogue_section(catalogue: Catalogue) -> str:
             f"<li><b>{_text(s['id'])}</b>: {_text(s['document'])}"
             + (f", {_text(s['section'])}" if s.get("section") else "")
             + (f", p.{_text(s['page'])}" if s.get("page") else "")
-            + (f' <a href="{_text(s["url"])}">{_text(s["url"])}</a>' if s.get("url") else "")
+            # the address as text, not a link: the report opens offline and fetches nothing
+            + (f", <code>{_text(s['url'])}</code>" if s.get("url") else "")
             + "</li>"
             for s in rule.standards
         )
         outcomes = _table(
             ["outcome", "severity", "needs action", "meaning"],
             [
-                [_text(readable(o.outcome)), _text(o.severity), "yes" if o.needs_action else "",
-                 _text(o.description)]
+                [
+                    _text(readable(o.outcome)),
+                    _text(o.severity),
+                    "yes" if o.needs_action else "",
+                    _text(o.description),
+                ]
                 for o in rule.outcomes
             ],  # fmt: skip
         )
@@ -234,15 +253,20 @@ def render_report(
     overview = _table(
         ["rule", "findings", "compliant", "needing action"],
         [
-            [f'<a href="#rule-{_text(rule.id)}">{_text(rule.title)}</a>',
-             _text(counts[rule.id]["findings"]), _text(compliance(counts[rule.id])),
-             _text(counts[rule.id]["needing_action"])]
+            [
+                f'<a href="#rule-{_text(rule.id)}">{_text(rule.title)}</a>',
+                _text(counts[rule.id]["findings"]),
+                _text(compliance(counts[rule.id])),
+                _text(counts[rule.id]["needing_action"]),
+            ]
             for rule in catalogue.rules
         ],  # fmt: skip
         {1, 2, 3},
     )
     sections = "".join(
-        rule_section(rule, counts[rule.id], assessments.filter(pl.col("rule_id") == rule.id), history)
+        rule_section(
+            rule, counts[rule.id], assessments.filter(pl.col("rule_id") == rule.id), history
+        )
         for rule in catalogue.rules
     )
     reason_rows = [[_text(r), _text(n)] for r, n in summary["quarantine_reasons"].items()]
@@ -271,8 +295,17 @@ def render_report(
         )
     runs_table = (
         _table(
-            ["run", "started (UTC)", "status", "read", "loaded", "quarantined", "assessed",
-             "compliant by rule", "seconds"],
+            [
+                "run",
+                "started (UTC)",
+                "status",
+                "read",
+                "loaded",
+                "quarantined",
+                "assessed",
+                "compliant by rule",
+                "seconds",
+            ],
             [[_text(v) for v in row] for row in runs.iter_rows()],
             {3, 4, 5, 6, 8},
         )  # fmt: skip

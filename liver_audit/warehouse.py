@@ -198,7 +198,9 @@ def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> No
     (version,) = con.execute(
         "select value from warehouse_info where key = 'schema_version'"
     ).fetchall()[0]
-    while version != SCHEMA_VERSION and (SQL_DIR / "migrations" / f"{int(version) + 1}.sql").is_file():
+    while (
+        version != SCHEMA_VERSION and (SQL_DIR / "migrations" / f"{int(version) + 1}.sql").is_file()
+    ):
         version = migrate(con, int(version) + 1)
     if version != SCHEMA_VERSION:
         con.close()
@@ -241,7 +243,9 @@ def load_reference_tables(
         "select * from read_csv(?, header = true, all_varchar = true)",
         [str(approaches)],
     )
-    known = {name for (name,) in con.execute("select approach from documented_approach_names").fetchall()}
+    known = {
+        name for (name,) in con.execute("select approach from documented_approach_names").fetchall()
+    }
     check_synonyms(con, synonyms, known)
     con.execute(
         "create or replace table opcs4_codes as "
@@ -262,8 +266,11 @@ def load_reference_tables(
     )
     tables = catalogue.tables() | {
         "assessment_settings": pl.DataFrame(
-            {"catalogue_version": [catalogue.version], "opcs_version_date": [opcs_version_date],
-             "rules_folder": [str(catalogue.folder)]}
+            {
+                "catalogue_version": [catalogue.version],
+                "opcs_version_date": [opcs_version_date],
+                "rules_folder": [str(catalogue.folder)],
+            }
         )  # fmt: skip
     }
     for table, frame in tables.items():
@@ -516,7 +523,7 @@ def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:
         where run_id = ?
         """,
         [summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"],
-         summary["findings"], json.dumps(summary, default=str), summary["catalogue_version"],
+         summary["procedures_assessed"], json.dumps(summary, default=str), summary["catalogue_version"],
          run_id],
     )  # fmt: skip
     con.execute("delete from run_outcomes where run_id = ?", [run_id])
@@ -524,8 +531,14 @@ def record_summary(con: duckdb.DuckDBPyConnection, summary: dict) -> None:
         "insert into run_outcomes (run_id, rule_id, outcome, findings, severity, needs_action) "
         "values (?, ?, ?, ?, ?, ?)",
         [
-            [run_id, rule["rule_id"], outcome["outcome"], outcome["findings"],
-             outcome["severity"], outcome["needs_action"]]
+            [
+                run_id,
+                rule["rule_id"],
+                outcome["outcome"],
+                outcome["findings"],
+                outcome["severity"],
+                outcome["needs_action"],
+            ]
             for rule in summary["rules"]
             for outcome in rule["outcomes"]
         ],

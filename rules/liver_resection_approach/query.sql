@@ -54,10 +54,23 @@ runs as (
     group by all
 ),
 
--- The approach and failed-approach codes of each episode, to find them outside a run.
-episode_approach_codes as (
-    select episode_id, list((position, procedure_code)) as codes
+-- The approach and failed-approach codes of each episode, to find them outside a run, each
+-- with the procedure whose run it is in (block 0: before any procedure, no owner).
+owned as (
+    select
+        episode_id,
+        position,
+        procedure_code,
+        is_approach,
+        case when block > 0 then first(procedure_code) over (
+            partition by episode_id, block order by position
+        ) end as owner,
     from blocked
+),
+
+episode_approach_codes as (
+    select episode_id, list((position, procedure_code, owner) order by position) as codes
+    from owned
     where is_approach
     group by episode_id
 ),
@@ -83,6 +96,11 @@ judged as (
             as minimal_access_found,
         list_filter(coalesce(runs.run_codes, []), lambda c: list_contains(rule_lists.failed_approach, c))
             as failed_found,
+        -- in the order coded
+        list_filter(
+            coalesce(runs.run_codes, []),
+            lambda c: list_contains(rule_lists.minimal_access, c) or list_contains(rule_lists.failed_approach, c)
+        ) as approach_found,
         list_filter(
             coalesce(runs.run_codes, []),
             lambda c: not coalesce(list_contains(in_force.in_force[c], runs.opcs_version_assumed), true)
@@ -151,7 +169,12 @@ assessed as (
             when 'conflicting' then 'theatre records disagree on the approach'
             else 'no theatre record'
         end as documented_text,
-        opcs_dotted_list(list_sort(list_distinct(minimal_access_found || failed_found))) as found_text,
+        opcs_dotted_list(list_filter(approach_found, lambda c, i: list_position(approach_found, c) = i)) as found_text,
+        -- the first code elsewhere that the outcome misplaced_approach_code points to
+        list_filter(
+            elsewhere,
+            lambda p: p[2] = expected_code or (expected_code is null and list_contains(standard_codes, p[2]))
+        )[1] as misplaced,
     from standards_in_force
 ),
 
@@ -166,7 +189,7 @@ final as (
             when documented_approach is not null then expected_code
             else array_to_string(standard_codes, ' ')
         end as expected_codes,
-        nullif(array_to_string(minimal_access_found || failed_found, ' '), '') as found_codes,
+        nullif(array_to_string(approach_found, ' '), '') as found_codes,
         documented_text || '; ' || case outcome
             when 'approach_code_not_in_force' then
                 opcs_dotted_list(not_in_force_found) || ' is not in the OPCS-4 version in force on its date ('
@@ -181,9 +204,12 @@ final as (
                 case when documented_approach = 'open' then 'found ' || found_text || ': an open procedure carries no approach code'
                     else 'expected ' || opcs_dotted(expected_code) || ' directly after it, found ' || found_text end
             when 'misplaced_approach_code' then
-                'no approach code after it, but ' || opcs_dotted_list(list_filter(elsewhere_codes,
-                    lambda c: c = expected_code or (expected_code is null and list_contains(standard_codes, c))))
-                || ' is elsewhere on the episode: code it directly after this procedure'
+                'no approach code after it; ' || opcs_dotted(misplaced[2]) || ' at position ' || misplaced[1]
+                || case when misplaced[3] is null
+                    then ' comes before any procedure: code it directly after this one'
+                    else ' follows ' || opcs_dotted(misplaced[3])
+                        || ': each procedure needs its own approach code directly after it, so add one after this one too'
+                end
             when 'missing_approach_code' then
                 'expected ' || opcs_dotted(expected_code) || ' directly after it, found no approach code'
             when 'non_standard_approach_code' then
@@ -197,8 +223,11 @@ final as (
                 case when len(failed_found) > 0 then 'PGCS4' else 'PCSY6' end
             when 'misplaced_approach_code' then 'PCSY6'
             else case
-                when documented_approach in ('robotic') or list_contains(minimal_access_found, 'Y753') then 'PCSY17'
-                when documented_approach like '%converted%' or len(failed_found) > 0 then 'PGCS4'
+                when documented_approach = 'robotic' then 'PCSY17'
+                when documented_approach like '%converted%' then 'PGCS4'
+                when documented_approach is not null then 'IPG135'
+                when list_contains(minimal_access_found, 'Y753') then 'PCSY17'
+                when len(failed_found) > 0 then 'PGCS4'
                 else 'IPG135'
             end
         end as standard,

@@ -43,22 +43,34 @@ def test_counts_match_the_sample_readme(sample_run):
     summary, _ = sample_run
     files = {f["file_name"]: f for f in summary["files"]}
     assert [files["episodes.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [
-        56,
-        44,
+        64,
+        52,
         12,
     ]
     assert [files["theatre.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [
-        28,
-        26,
+        34,
+        32,
         2,
     ]
-    assert summary["outcomes"] == {
-        "compliant": 21,
-        "wrong_approach_code": 5,
-        "misplaced_approach_code": 4,
-        "missing_approach_code": 3,
-        "non_standard_approach_code": 3,
-        "open_procedure": 5,
+    assert outcome_counts(summary) == {
+        "liver_resection_approach": {
+            "compliant": 27, "conflicting_approach_codes": 1, "wrong_approach_code": 5,
+            "misplaced_approach_code": 6, "missing_approach_code": 3,
+            "non_standard_approach_code": 2, "approach_code_not_in_force": 1,
+            "open_procedure": 4,
+        },
+        "approach_code_directly_after": {"compliant": 34, "approach_code_not_directly_after": 3},
+        "subsidiary_code_in_primary_position": {
+            "compliant": 47, "subsidiary_code_in_primary_position": 1,
+        },
+    }  # fmt: skip
+
+
+def outcome_counts(summary: dict) -> dict:
+    """Rule -> outcome -> findings, the outcomes with none left out."""
+    return {
+        rule["rule_id"]: {o["outcome"]: o["findings"] for o in rule["outcomes"] if o["findings"]}
+        for rule in summary["rules"]
     }
 
 
@@ -77,11 +89,11 @@ def test_report_is_self_contained_and_complete(sample_run):
     assert "NICE" in html and summary["catalogue_version"] in html
     for file in summary["files"]:
         assert file["sha256"] in html
-    # every procedure needing action is listed
-    flagged = sum(
-        n for o, n in summary["outcomes"].items() if o not in ("compliant", "open_procedure")
-    )
-    assert f"Procedures needing a coder's review ({flagged})" in html
+    # every rule has its section, listing every finding needing action, and its cases
+    for rule in summary["rules"]:
+        assert f'id="rule-{rule["rule_id"]}"' in html
+        assert f"Needing a coder's action ({rule['needing_action']})" in html
+        assert f'id="catalogue-{rule["rule_id"]}"' in html
 
 
 def test_prefect_artifacts_carry_counts_only(sample_run):
@@ -106,9 +118,13 @@ def test_run_is_recorded_in_the_warehouse(sample_run):
         runs = con.execute(
             "select run_id, status, rows_read, procedures_assessed from runs"
         ).fetchall()
-        assert runs == [("golden-run", "completed", 84, 41)]
-        outcomes = dict(con.execute("select outcome, procedures from run_outcomes").fetchall())
-        assert outcomes == summary["outcomes"]
+        assert runs == [("golden-run", "completed", 98, summary["procedures_assessed"])]
+        outcomes = {}
+        for rule_id, outcome, findings in con.execute(
+            "select rule_id, outcome, findings from run_outcomes where findings > 0"
+        ).fetchall():
+            outcomes.setdefault(rule_id, {})[outcome] = findings
+        assert outcomes == outcome_counts(summary)
         stages = con.execute(
             # the files' stages may interleave (read side by side): by file, then time
             "select coalesce(file_name, 'run'), stage, status from run_stages "
@@ -146,27 +162,32 @@ def test_readme_queries_run_on_the_warehouse(sample_run, capsys):
 
 
 def test_worklist_reads_back_with_the_assessments(sample_run):
-    """worklist.xlsx: a sheet per outcome needing action plus quarantine, rows as assessed."""
+    """worklist.xlsx: the rules, a sheet per rule of its findings needing action, the
+    quarantine; rows as assessed."""
     import csv
 
     from openpyxl import load_workbook
 
     summary, out = sample_run
     workbook = load_workbook(out / "worklist.xlsx", rich_text=True)
-    action = ["wrong_approach_code", "misplaced_approach_code", "missing_approach_code",
-              "non_standard_approach_code"]  # fmt: skip
-    assert workbook.sheetnames == [*action, "quarantine"]
-    for outcome in action:
-        sheet = workbook[outcome]
+    rules = [rule["rule_id"] for rule in summary["rules"]]
+    assert workbook.sheetnames == ["rules", *[rule[:31] for rule in rules], "quarantine"]
+    for rule in summary["rules"]:
+        sheet = workbook[rule["rule_id"][:31]]
         header = [cell.value for cell in sheet[1]]
-        assert header[0] == "episode id" and header[-2:] == ["auditor verdict", "auditor comment"]
+        assert header[:2] == ["outcome", "episode id"]
+        assert header[-2:] == ["auditor verdict", "auditor comment"]
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
-        assert sheet.max_row - 1 == summary["outcomes"][outcome]
+        assert sheet.max_row - 1 == rule["needing_action"]
     assert workbook["quarantine"].max_row - 1 == summary["rows_quarantined"]
-    # the coded procedure list shows the assessed code and its qualifier run, highlighted
-    rows = {r["episode_id"]: r for r in csv.DictReader((out / "assessments.csv").open())}
-    sheet = workbook["misplaced_approach_code"]
+    # the coded procedure list shows the assessed code highlighted
+    rows = {
+        r["episode_id"]: r
+        for r in csv.DictReader((out / "assessments.csv").open())
+        if r["rule_id"] == "liver_resection_approach"
+    }
+    sheet = workbook["liver_resection_approach"]
     for values in sheet.iter_rows(min_row=2, values_only=True):
-        coded = values[5]
-        assert str(rows[values[0]]["procedure_code"]) in str(coded)
+        coded = values[6]
+        assert str(rows[values[1]]["procedure_code"]) in str(coded)
         assert any(getattr(block, "font", None) and block.font.b for block in coded)
