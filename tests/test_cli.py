@@ -85,10 +85,14 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     # data/sample/README.md, "Expected totals": rows read 64 + 34, loaded 52 + 32, quarantined
     # 12 + 2; 53 procedures assessed; per rule, compliant of findings: 34 of 37 (91.9%),
     # 27 of 49 (55.1%), 47 of 48 (97.9%)
-    assert line.split()[3:-1] == ["completed", "98", "84", "14", "53"] + (
-        "approach_code_directly_after 91.9% of 37; liver_resection_approach 55.1% of 49; "
-        "subsidiary_code_in_primary_position 97.9% of 48"
-    ).split()
+    assert (
+        line.split()[3:-1]
+        == ["completed", "98", "84", "14", "53"]
+        + (
+            "approach_code_directly_after 91.9% of 37; liver_resection_approach 55.1% of 49; "
+            "subsidiary_code_in_primary_position 97.9% of 48"
+        ).split()
+    )
     assert float(line.split()[-1]) > 0  # seconds taken
     # and the run's timed stages, every file's and the run's own
     stages = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", run_id)
