@@ -82,8 +82,18 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     history = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"))
     assert history.returncode == 0
     (line,) = [line for line in history.stdout.splitlines() if line.startswith(run_id)]
-    assert line.split()[3:9] == ["completed", "84", "70", "14", "41", "51.2"]
-    assert float(line.split()[9]) > 0  # seconds taken
+    # data/sample/README.md, "Expected totals": rows read 64 + 34, loaded 52 + 32, quarantined
+    # 12 + 2; 53 procedures assessed; per rule, compliant of findings: 34 of 37 (91.9%),
+    # 27 of 49 (55.1%), 47 of 48 (97.9%)
+    assert (
+        line.split()[3:-1]
+        == ["completed", "98", "84", "14", "53"]
+        + (
+            "approach_code_directly_after 91.9% of 37; liver_resection_approach 55.1% of 49; "
+            "subsidiary_code_in_primary_position 97.9% of 48"
+        ).split()
+    )
+    assert float(line.split()[-1]) > 0  # seconds taken
     # and the run's timed stages, every file's and the run's own
     stages = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", run_id)
     assert stages.returncode == 0
@@ -94,17 +104,17 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     rows.sort(key=lambda row: (place.get(row[1], 1), row[0] if row[0] != "(run)" else ""))
     assert [(row[0], row[1], row[-2] if len(row) == 6 else "", row[-1]) for row in rows] == [
         ("(run)", "plan", "2", "completed"),
-        ("episodes.csv", "read", "56", "completed"),
-        ("episodes.csv", "stage", "56", "completed"),
-        ("episodes.csv", "validate", "56", "completed"),
-        ("episodes.csv", "load", "44", "completed"),
-        ("theatre.csv", "read", "28", "completed"),
-        ("theatre.csv", "stage", "28", "completed"),
-        ("theatre.csv", "validate", "28", "completed"),
-        ("theatre.csv", "load", "26", "completed"),
-        ("(run)", "assess", "41", "completed"),
+        ("episodes.csv", "read", "64", "completed"),
+        ("episodes.csv", "stage", "64", "completed"),
+        ("episodes.csv", "validate", "64", "completed"),
+        ("episodes.csv", "load", "52", "completed"),
+        ("theatre.csv", "read", "34", "completed"),
+        ("theatre.csv", "stage", "34", "completed"),
+        ("theatre.csv", "validate", "34", "completed"),
+        ("theatre.csv", "load", "32", "completed"),
+        ("(run)", "assess", "134", "completed"),  # findings: 49 + 37 + 48
         ("(run)", "summarise", "", "completed"),
-        ("(run)", "write", "41", "completed"),
+        ("(run)", "write", "134", "completed"),
     ]
     unknown = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", "x")
     assert unknown.returncode == 2 and "no stages recorded for run x" in unknown.stderr
@@ -208,7 +218,8 @@ def test_two_runs_started_at_once_load_each_file_once(tmp_path):
             ("loaded", 2),
             ("skipped", 2),
         ]
-        assert con.sql("select count(*) from episodes").fetchall() == [(44,)]
+        # 52 loaded: data/sample/README.md, "Expected totals"
+        assert con.sql("select count(*) from episodes").fetchall() == [(52,)]
 
 
 def test_config_prints_the_effective_settings_and_their_sources(tmp_path):
@@ -260,4 +271,5 @@ def test_a_header_only_file_in_the_inbox_is_refused_and_the_others_load(tmp_path
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: refused {inbox / 'empty.csv'}: no data rows"
     ]
-    assert "refused empty.csv" in result.stdout and "56 read" in result.stdout
+    # 64: the rows of data/sample/episodes.csv (empty.csv has none)
+    assert "refused empty.csv" in result.stdout and "64 read" in result.stdout

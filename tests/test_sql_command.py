@@ -44,8 +44,11 @@ def test_a_query_prints_a_table_of_the_stable_views(warehouse):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["outcome", "n"]
-    assert lines[1].split() == ["compliant", "21"]
-    assert lines[-1] == "(6 rows)"
+    # data/sample/README.md, "Findings": compliant 27 + 34 + 47 = 108 over the three rules;
+    # 10 outcomes found: liver_resection_approach's 8, approach_code_not_directly_after and
+    # subsidiary_code_in_primary_position
+    assert lines[1].split() == ["compliant", "108"]
+    assert lines[-1] == "(10 rows)"
 
 
 def test_no_connection_draws_duckdbs_progress_bar(warehouse):
@@ -59,10 +62,12 @@ def test_no_connection_draws_duckdbs_progress_bar(warehouse):
 
 
 def test_csv_and_json_export_every_row(warehouse):
-    query = "select episode_id, outcome from assessments order by episode_id, position"
+    # rule_id too: a position now has a finding of each rule that assesses it
+    query = "select episode_id, outcome from assessments order by episode_id, position, rule_id"
     as_csv = liver_audit("sql", "--warehouse", warehouse, "--csv", query)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    assert len(rows) == 41 and set(rows[0]) == {"episode_id", "outcome"}
+    # 134 findings: data/sample/README.md, "Expected totals"
+    assert len(rows) == 134 and set(rows[0]) == {"episode_id", "outcome"}
     as_json = liver_audit("sql", "--warehouse", warehouse, "--json", query)
     assert json.loads(as_json.stdout) == rows  # the same rows, the same order
 
@@ -96,7 +101,7 @@ def test_the_prompt_runs_statements_until_quit(warehouse):
     typed = "select count(*) as episodes\nfrom episodes;\nselect nonsense;\n.views\n.quit\n"
     result = liver_audit("sql", "--warehouse", warehouse, stdin=typed)
     assert result.returncode == 0
-    assert "44" in result.stdout  # the count, over two lines of input
+    assert "52" in result.stdout  # the count (52 loaded), over two lines of input
     assert "error: Binder Error" in result.stdout  # an error, and the prompt goes on
     for view in ("assessments", "episodes", "files", "procedures", "quarantine", "runs"):
         assert view in result.stdout
@@ -107,7 +112,7 @@ def test_the_files_as_delivered_can_be_read_and_nothing_else(warehouse):
     raw_view = liver_audit("sql", "--warehouse", warehouse, "--csv", query).stdout.split()[1]
     result = liver_audit("sql", "--warehouse", warehouse, f"select count(*) from {raw_view}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].split() == ["56"]  # the sample's 56 data rows
+    assert result.stdout.splitlines()[1].split() == ["64"]  # the sample's 64 data rows
     kept = f"{warehouse}.delivered/{raw_view}.txt"
     overwrite = liver_audit("sql", "--warehouse", warehouse, f"copy (select 1) to '{kept}'")
     assert overwrite.returncode == 2 and "read-only: COPY is not a query" in overwrite.stderr

@@ -25,9 +25,16 @@ def test_artificial_hes_reconciles(prefect_harness, tmp_path, name):
     (file,) = summary["files"]
     assert (file["rows_read"], file["rows_loaded"], file["rows_quarantined"]) == (2075, 2074, 1)
     # the one junk procedure code ('8   ') is quarantined; the 1801-01-01 dates load as null;
-    # there are no J02 codes, so no assessments
+    # there are no J02 codes, so no finding of the two approach rules; one episode has J09.1
+    # (a liver category, J01-J12) in position 1, which subsidiary_code_in_primary_position
+    # assesses: one procedure assessed, compliant (its cases.md: "ablation first")
     assert summary["quarantine_reasons"] == {"procedure_code_malformed": 1}
-    assert summary["procedures_assessed"] == 0
+    assert summary["procedures_assessed"] == 1
+    assert {r["rule_id"]: (r["findings"], r["compliant"]) for r in summary["rules"]} == {
+        "approach_code_directly_after": (0, 0),
+        "liver_resection_approach": (0, 0),
+        "subsidiary_code_in_primary_position": (1, 1),
+    }
     quarantined = (tmp_path / "out" / "quarantine.csv").read_text().strip().splitlines()
     assert len(quarantined) - 1 == file["rows_quarantined"]
 

@@ -46,7 +46,8 @@ def test_the_same_inbox_twice_changes_nothing_the_second_time(prefect_harness, t
     )  # fmt: skip
     first = audit_run(**run, run_id="night-1")
     assert [f["file_name"] for f in first["files"]] == ["episodes.csv", "theatre.csv"]
-    assert first["procedures_assessed"] == 41  # the theatre file was told apart by its header
+    # the theatre file was told apart by its header; 53: data/sample/README.md, "Expected totals"
+    assert first["procedures_assessed"] == 53
     after_first = snapshot(tmp_path / "wh.duckdb")
     outputs = sorted(p.relative_to(tmp_path) for p in (tmp_path / "reports").rglob("*"))
 
@@ -134,18 +135,37 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
     assert second["procedures_assessed"] == 2  # episodes 2 and 4, not the unchanged 1
     latest = query(
         tmp_path / "wh.duckdb",
-        "select episode_id, run_id, outcome from latest_assessments order by episode_id",
+        "select episode_id, rule_id, run_id, outcome from latest_assessments "
+        "order by episode_id, rule_id",
     )
+    # each rule's cases.md: J02.3/J02.4 + Y75.2, documented laparoscopic, is compliant with
+    # all three rules; a J02.3 alone, no theatre record, is an open procedure, gets no finding
+    # of approach_code_directly_after (no approach code in its run) and starts with a procedure
+    acda, lra, scpp = (
+        "approach_code_directly_after", "liver_resection_approach",
+        "subsidiary_code_in_primary_position",
+    )  # fmt: skip
     assert latest == [
-        ("000000000001", "run-1", "compliant"),  # kept: unchanged
-        ("000000000002", "run-2", "compliant"),  # reassessed: corrected
-        ("000000000003", "run-1", "compliant"),  # kept: not in May's extract
-        ("000000000004", "run-2", "open_procedure"),  # no theatre record, no approach code
+        ("000000000001", acda, "run-1", "compliant"),  # kept: unchanged
+        ("000000000001", lra, "run-1", "compliant"),
+        ("000000000001", scpp, "run-1", "compliant"),
+        ("000000000002", acda, "run-2", "compliant"),  # reassessed: corrected
+        ("000000000002", lra, "run-2", "compliant"),
+        ("000000000002", scpp, "run-2", "compliant"),
+        ("000000000003", acda, "run-1", "compliant"),  # kept: not in May's extract
+        ("000000000003", lra, "run-1", "compliant"),
+        ("000000000003", scpp, "run-1", "compliant"),
+        ("000000000004", lra, "run-2", "open_procedure"),  # no theatre record, no approach code
+        ("000000000004", scpp, "run-2", "compliant"),
     ]
     assert query(
         tmp_path / "wh.duckdb",
-        "select outcome from assessments where run_id = 'run-1' and episode_id = '000000000002'",
-    ) == [("missing_approach_code",)]  # the history keeps what run 1 found
+        "select rule_id, outcome from assessments "
+        "where run_id = 'run-1' and episode_id = '000000000002' order by rule_id",
+    ) == [
+        (lra, "missing_approach_code"),  # the history keeps what run 1 found
+        (scpp, "compliant"),  # (J02.4 alone: no approach code, no finding of acda)
+    ]
 
     # Forcing a reload of May's extract changes nothing: every episode in it is unchanged
     third = audit_run(
@@ -155,8 +175,9 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
     (may,) = third["files"]
     assert (may["rows_loaded"], may["rows_unchanged"], third["procedures_assessed"]) == (3, 3, 0)
     assert query(
-        tmp_path / "wh.duckdb", "select episode_id, run_id from latest_assessments order by 1"
-    ) == [(e, r) for e, r, _ in latest]
+        tmp_path / "wh.duckdb",
+        "select episode_id, rule_id, run_id from latest_assessments order by episode_id, rule_id",
+    ) == [(e, rule, r) for e, rule, r, _ in latest]
 
 
 def test_a_transient_failure_is_retried(prefect_harness, tmp_path, monkeypatch):
@@ -177,5 +198,6 @@ def test_a_transient_failure_is_retried(prefect_harness, tmp_path, monkeypatch):
         reports=str(tmp_path / "reports"),
         run_id="run-1",
     )
-    assert len(calls) == 2 and summary["rows_loaded"] == 44
+    # 52: data/sample/README.md, "Expected totals"
+    assert len(calls) == 2 and summary["rows_loaded"] == 52
     assert query(tmp_path / "wh.duckdb", "select status from runs") == [("completed",)]
