@@ -13,9 +13,11 @@ from liver_audit import __version__
 from liver_audit.config import (
     BY_NAME,
     CONFIG_FILE,
+    ENVIRONMENT,
     SETTINGS,
     Settings,
     add_setting_flags,
+    from_environment,
     load_settings,
     private_mode,
     share_files,
@@ -52,7 +54,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
-    "work_pool", "work_folder", "share_with_group",
+    "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date",
 ]  # fmt: skip
 
 
@@ -254,19 +256,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if server and not server.wait_until_healthy(timeout):
         raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
     summary = audit_run(
+        settings,
         extracts=[str(p) for p in extracts],
         theatre=args.theatre,
-        inbox=str(settings.inbox) if settings.inbox else None,
-        warehouse_path=str(settings.warehouse),
-        reports=str(settings.reports),
         out_dir=args.out,
-        move_processed=settings.move_processed,
-        synonyms=str(settings.synonyms),
-        parquet=str(settings.parquet) if settings.parquet else None,
         reload=args.reload,
-        wait_for_warehouse=settings.wait_for_warehouse,
-        work_pool=settings.work_pool,
-        work_folder=str(settings.work_folder.resolve()) if settings.work_folder else None,
     )
     print_summary(summary, settings.warehouse)
     return 0
@@ -405,6 +399,16 @@ def show_config(settings: Settings) -> int:
         else:
             line = f'{name} = "{value}"'
         say(f"{line:<60} # {settings.sources[name]}")
+    say("# Environment variables (not settings of the file):")
+    for knob in ENVIRONMENT:
+        value, source = from_environment(knob.variable)
+        if value is None:
+            shown = "(not set)"
+        elif knob.kind in (int, float):
+            shown = f"{value:g}" if knob.kind is float else str(value)
+        else:
+            shown = f'"{value}"'
+        say(f"{'# ' + knob.variable + ' = ' + shown:<60} # {source}")
     return 0
 
 

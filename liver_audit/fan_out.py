@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 
 from liver_audit import ROOT
+from liver_audit.config import from_environment
 from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_row_values
 from liver_audit.extracts import RawFile, discard, keep_delivered
 from liver_audit.load import FILE_KINDS, FileResult, PreparedFile, prepare_file, write_prepared
@@ -44,7 +45,7 @@ POLL_SECONDS = 1.0
 # worker has not beaten for WORKER_TIMEOUT seconds to the pool again (a machine that died
 # leaves its flow run RUNNING for ever, and the nightly run would wait for ever with it).
 HEARTBEAT, HEARTBEAT_SECONDS = "heartbeat", 10.0
-WORKER_TIMEOUT = float(os.environ.get("LIVER_AUDIT_WORKER_TIMEOUT", "300"))
+WORKER_TIMEOUT = from_environment("LIVER_AUDIT_WORKER_TIMEOUT")[0]
 # A file whose worker stopped goes back to the pool this many times (another machine takes
 # it); not more, in case the file itself is what stops them (a worker killed for memory).
 HAND_BACK_TIMES = 1
@@ -57,7 +58,7 @@ class WorkerStopped(StageFailed):
 
 def worker_name() -> str:
     """Where a file was prepared, for run_stages: LIVER_AUDIT_WORKER, else the host name."""
-    return os.environ.get("LIVER_AUDIT_WORKER") or socket.gethostname()
+    return from_environment("LIVER_AUDIT_WORKER")[0] or socket.gethostname()
 
 
 def file_folder(work_folder: Path, run_id: str, file_id: int, attempt: int = 0) -> Path:

@@ -5,6 +5,7 @@ Everything is importable from here, as before the split."""
 
 from liver_audit.warehouse.connection import (
     connect,
+    cursor,
     holder,
     open_read_only,
     quiet,
@@ -45,7 +46,7 @@ from liver_audit.warehouse.schema import (
 
 __all__ = [
     "REFERENCE_DIR", "SCHEMA_VERSION", "SPILL_FILE", "SQL_DIR", "check_schema_version",
-    "check_synonyms", "clear_left_by_ended_processes", "connect", "database_file",
+    "check_synonyms", "clear_left_by_ended_processes", "connect", "cursor", "database_file",
     "delivered_folder", "finish_run", "holder", "load_reference_tables", "open_read_only",
     "process_alive", "quiet", "reading", "record_audit_files", "record_stages",
     "record_summary", "recover_interrupted_runs", "repoint_raw_views", "run_lock",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from liver_audit.config import private_mode
+from liver_audit.config import from_environment, private_mode
 from liver_audit.errors import UnusableInput, WarehouseBusy, WarehouseOutdated
-from liver_audit.warehouse.housekeeping import kept_copies, delivered_folder, repoint_raw_views
+from liver_audit.warehouse.housekeeping import delivered_folder, kept_copies, repoint_raw_views
 from liver_audit.warehouse.schema import (
     SCHEMA_VERSION,
     SQL_DIR,
@@ -38,7 +38,7 @@ def connect(
             raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
         raise
     quiet(con)
-    limit = memory_limit or os.environ.get("LIVER_AUDIT_MEMORY_LIMIT", "2GB")
+    limit = memory_limit or from_environment("LIVER_AUDIT_MEMORY_LIMIT")[0]
     con.execute(f"set memory_limit = '{limit}'")
     # A staging input's rowid numbers its rows in file order (source_row): DuckDB's default,
     # for the whole database, so never switched off while loads may run side by side.
@@ -170,14 +170,28 @@ def reading(path: Path):
 
 
 @contextmanager
-def warehouse(path: str | Path):
-    """A connection to the warehouse file, closed afterwards."""
+def warehouse(path: str | Path, memory_limit: str | None = None):
+    """A connection to the warehouse file, closed afterwards: a run's session."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path)
+    con = connect(path, memory_limit)
     try:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def cursor(con: duckdb.DuckDBPyConnection):
+    """A cursor of the session `con` for one task, closed afterwards: DuckDB's way for
+    threads, a connection of its own to the same database, with temporary tables of its own
+    and the session's settings; quiet, with the macros (temporary: per connection)."""
+    task_con = con.cursor()
+    try:
+        quiet(task_con)
+        task_con.execute(sql("macros"))
+        yield task_con
+    finally:
+        task_con.close()
 
 
 @contextmanager

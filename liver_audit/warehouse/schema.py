@@ -6,6 +6,7 @@ import duckdb
 
 from liver_audit import ROOT
 from liver_audit.catalogue import load_catalogue
+from liver_audit.config import Settings
 from liver_audit.errors import UnusableInput, WarehouseOutdated
 
 SQL_DIR = ROOT / "sql"
@@ -45,11 +46,11 @@ def check_schema_version(con: duckdb.DuckDBPyConnection, path: str | Path) -> No
         )
 
 
-def load_reference_tables(con: duckdb.DuckDBPyConnection, synonyms: Path | None = None) -> None:
+def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
     """(Re)create the reference tables from data/: code titles, the approach synonym table
-    (or the one `synonyms` names), the rule catalogue."""
+    (or the one the settings name), the rule catalogue."""
     catalogue = load_catalogue()
-    synonyms = Path(synonyms or REFERENCE_DIR / "approach_synonyms.csv")
+    synonyms = Path(settings.synonyms if settings else REFERENCE_DIR / "approach_synonyms.csv")
     check_synonyms(con, synonyms, {"open", *catalogue.rules[0]["expected_approach_codes"]})
     con.execute(
         "create or replace table opcs4_codes as "
