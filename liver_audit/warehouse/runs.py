@@ -29,16 +29,7 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
         "where status = 'running' returning run_id"
     ).fetchall()
     loaded = {table for (table,) in con.execute("select raw_table from input_files").fetchall()}
-    orphans = con.execute(
-        """
-        select 'table', table_name from duckdb_tables()
-        where (starts_with(table_name, 'raw_') or starts_with(table_name, 'stage_input_'))
-            and not temporary
-        union all
-        select 'view', view_name from duckdb_views()
-        where starts_with(view_name, 'raw_') and not temporary and not internal
-        """
-    ).fetchall()
+    orphans = con.execute(sql("raw_objects")).fetchall()
     for kind, name in orphans:
         if name not in loaded:
             con.execute(f'drop {kind} "{name}"')
