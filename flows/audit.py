@@ -148,9 +148,7 @@ def hand_out(
     """Hand every file to the work pool's workers at once (one flow run each)."""
     with timed(con, run_id, "handing files to the workers") as stages:
         with stages("fan-out") as handing:
-            fanned_out = fan_out.hand_out(
-                con, settings.work_pool, run_id, loads, settings.work_folder
-            )
+            fanned_out = fan_out.hand_out(con, settings, run_id, loads)
             handing.rows = len(fanned_out.flow_runs)
     return fanned_out
 

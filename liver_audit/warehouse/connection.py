@@ -23,7 +23,7 @@ from liver_audit.warehouse.schema import (
 )
 
 # Warehouse files whose tables, reference data and views this process has already set up:
-# a run opens the warehouse once per task, and the set-up need only happen once.
+# the set-up need only happen once per process (a process may run several audits).
 _SET_UP: set[str] = set()
 
 
@@ -51,8 +51,8 @@ def connect(
         temp.mkdir(mode=private_mode(folder=True), exist_ok=True)
         with suppress(PermissionError):  # another user's: theirs to keep
             temp.chmod(private_mode(folder=True))  # made before by a DuckDB session (umask)
-        # Connections share the database (a run holds one open throughout); once it has
-        # spilled, setting its temp directory again, even to the same, raises.
+        # Connections in a process share the database (a run's session and its cursors); once
+        # it has spilled, setting its temp directory again, even to the same, raises.
         if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != str(temp):
             con.execute("set temp_directory = ?", [str(temp)])
     key = None if str(path) == ":memory:" else str(Path(path).resolve())
@@ -198,8 +198,9 @@ def cursor(con: duckdb.DuckDBPyConnection):
 def run_lock(path: str | Path, wait_seconds: float = 0):
     """One run at a time per warehouse, for the whole run: an exclusive lock on
     <warehouse>.lock (the OS releases it if the process dies, even by SIGKILL). DuckDB's own
-    lock only covers one connection, and a run opens several, one per task. Readers
-    (history, sql, export) hold it shared (open_read_only): the run waits for them too."""
+    lock refuses another process at once: this one can be waited for (`wait_seconds`), and
+    readers (history, sql, export) hold it shared (open_read_only): the run waits for them
+    too."""
     lock_path = Path(f"{path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, private_mode())  # group: its runs
