@@ -23,11 +23,7 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
     Mark it failed, and remove what only an unfinished load refers to (its transaction
     rolled back with it): raw views and tables, staging inputs, kept copies. Returns the
     runs marked."""
-    interrupted = con.execute(
-        "update runs set status = 'failed', "
-        "error = 'interrupted: the process ended before the run finished' "
-        "where status = 'running' returning run_id"
-    ).fetchall()
+    interrupted = con.execute(sql("runs_interrupted")).fetchall()
     loaded = {table for (table,) in con.execute("select raw_table from input_files").fetchall()}
     orphans = con.execute(sql("raw_objects")).fetchall()
     for kind, name in orphans:
