@@ -5,12 +5,12 @@ load each file -> check counts reconcile -> assess -> summarise -> write the aud
 """
 
 import atexit
-import os
 import secrets
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     create_link_artifact,
@@ -22,6 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from liver_audit import fan_out
 from liver_audit.assess import assess
+from liver_audit.config import Settings, from_environment
 from liver_audit.errors import (
     ReconciliationError,
     RefusedFiles,
@@ -47,6 +48,7 @@ from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
 from liver_audit.warehouse import (
+    cursor,
     finish_run,
     load_reference_tables,
     record_audit_files,
@@ -62,9 +64,8 @@ from liver_audit.warehouse import (
 # Every process that runs this flow (the CLI, serve's flow-run processes) ends quietly.
 atexit.register(stop_prefect_loops)
 
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-# Files loaded side by side (see load_in_order).
-LOAD_WORKERS = int(os.environ.get("LIVER_AUDIT_LOAD_WORKERS", "2"))
+# Files loaded side by side (see load_in_order): the flow's task runner, made at import.
+LOAD_WORKERS = from_environment("LIVER_AUDIT_LOAD_WORKERS")[0]
 
 
 def new_run_id() -> str:
@@ -73,16 +74,21 @@ def new_run_id() -> str:
 
 
 @contextmanager
-def timed(warehouse_path: str, run_id: str, task: str, file_name: str | None = None):
-    """A task's warehouse connection and stage timer; its stages are recorded in run_stages
-    and logged (counts only) whether the task completes or fails."""
+def timed(con: duckdb.DuckDBPyConnection, run_id: str, task: str, file_name: str | None = None):
+    """A task's stage timer, on the task's cursor of the run's session; its stages are
+    recorded in run_stages and logged (counts only) whether the task completes or fails."""
     stages = Stages(file_name)
     try:
-        with no_row_values(f"{task} {file_name or ''}".strip()), warehouse(warehouse_path) as con:
-            yield con, stages
+        with no_row_values(f"{task} {file_name or ''}".strip()):
+            yield stages
+    except BaseException:
+        # A task retried gets the same cursor: not in the transaction this attempt left.
+        with suppress(duckdb.Error):
+            con.rollback()
+        raise
     finally:
-        with no_row_values("recording stage timings"), warehouse(warehouse_path) as con:
-            record_stages(con, run_id, stages.records)
+        with no_row_values("recording stage timings"), closing(con.cursor()) as recording:
+            record_stages(recording, run_id, stages.records)
         logger = get_run_logger()
         for record in stages.records:
             logger.info(record.describe())
@@ -94,14 +100,18 @@ def transient(task, task_run, state) -> bool:
     return isinstance(state.result(raise_on_failure=False), (TransientFailure, WarehouseBusy))
 
 
-@task(name="plan-deliveries")
-def plan(warehouse_path: str, run_id: str, extracts: list[str], theatre: str | None,
-         inbox: str | None, reload: bool) -> list[Delivery]:  # fmt: skip
-    with timed(warehouse_path, run_id, "checking the inputs") as (con, stages):
+# Tasks take a cursor of the run's session (cache_policy=NO_CACHE: a connection is no input
+# to hash); `settings` whole where they read one.
+
+
+@task(name="plan-deliveries", cache_policy=NO_CACHE)
+def plan(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, extracts: list[str],
+         theatre: str | None, reload: bool) -> list[Delivery]:  # fmt: skip
+    with timed(con, run_id, "checking the inputs") as stages:
         with stages("plan") as planning:
             deliveries = plan_deliveries(
-                con, [Path(p) for p in extracts], theatre and Path(theatre),
-                inbox and Path(inbox), reload,
+                con, [Path(p) for p in extracts], theatre and Path(theatre), settings.inbox,
+                reload,
             )  # fmt: skip
             record_deliveries(con, run_id, deliveries)
             planning.rows = len(deliveries)
@@ -115,14 +125,14 @@ def plan(warehouse_path: str, run_id: str, extracts: list[str], theatre: str | N
 @task(name="load-file", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient,
       cache_policy=NO_CACHE)  # fmt: skip
 def load_input(
-    warehouse_path: str,
+    con: duckdb.DuckDBPyConnection,
     delivery: Delivery,
     run_id: str,
     order: DeliveryOrder,
     index: int,
     fanned_out: FannedOut | None = None,
 ) -> dict:
-    with timed(warehouse_path, run_id, "loading", delivery.name) as (con, stages):
+    with timed(con, run_id, "loading", delivery.name) as stages:
         path, turn = Path(delivery.path), order.turn(index)
         if fanned_out is None:
             return load_file(
@@ -131,50 +141,50 @@ def load_input(
         return fan_out.load_from_worker(con, fanned_out, delivery, run_id, stages, turn).as_dict()
 
 
-@task(name="fan-out")
+@task(name="fan-out", cache_policy=NO_CACHE)
 def hand_out(
-    warehouse_path: str, run_id: str, loads: list[Delivery], work_pool: str, work_folder: str
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, loads: list[Delivery]
 ) -> FannedOut:
     """Hand every file to the work pool's workers at once (one flow run each)."""
-    with timed(warehouse_path, run_id, "handing files to the workers") as (con, stages):
+    with timed(con, run_id, "handing files to the workers") as stages:
         with stages("fan-out") as handing:
-            fanned_out = fan_out.hand_out(con, work_pool, run_id, loads, Path(work_folder))
+            fanned_out = fan_out.hand_out(con, settings, run_id, loads)
             handing.rows = len(fanned_out.flow_runs)
     return fanned_out
 
 
-@task(name="assess")
-def assess_episodes(warehouse_path: str, run_id: str) -> int:
-    with timed(warehouse_path, run_id, "assessing") as (con, stages):
+@task(name="assess", cache_policy=NO_CACHE)
+def assess_episodes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    with timed(con, run_id, "assessing") as stages:
         with stages("assess") as assessing:
             assessing.rows = assess(con, run_id)
     return assessing.rows
 
 
-@task(name="summarise")
-def summarise(warehouse_path: str, run_id: str) -> dict:
-    with timed(warehouse_path, run_id, "summarising") as (con, stages):
+@task(name="summarise", cache_policy=NO_CACHE)
+def summarise(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
+    with timed(con, run_id, "summarising") as stages:
         with stages("summarise"):
             summary = build_summary(con, run_id)
             record_summary(con, summary)
     return summary
 
 
-@task(
-    name="write-audit-files", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient
-)
-def write_audit_files(warehouse_path: str, summary: dict, out_dir: str) -> None:
-    with timed(warehouse_path, summary["run_id"], "writing the audit files") as (con, stages):
+@task(name="write-audit-files", retries=2, retry_delay_seconds=[5, 30],
+      retry_condition_fn=transient, cache_policy=NO_CACHE)  # fmt: skip
+def write_audit_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> None:
+    with timed(con, summary["run_id"], "writing the audit files") as stages:
         with stages("write") as writing:
-            writing.rows = write_outputs(con, summary, Path(out_dir))
-        record_audit_files(con, summary["run_id"], Path(out_dir))
+            writing.rows = write_outputs(con, summary, out_dir)
+        record_audit_files(con, summary["run_id"], out_dir)
 
 
-@task(name="export-parquet", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient)
-def export_to_parquet(warehouse_path: str, run_id: str, folder: str) -> None:
-    with timed(warehouse_path, run_id, "exporting to Parquet") as (con, stages):
+@task(name="export-parquet", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=transient,
+      cache_policy=NO_CACHE)  # fmt: skip
+def export_to_parquet(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> None:
+    with timed(con, run_id, "exporting to Parquet") as stages:
         with stages("export") as exporting:
-            exporting.rows = sum(export_parquet(con, Path(folder)).values())
+            exporting.rows = sum(export_parquet(con, settings.parquet).values())
 
 
 def check_reconciled(files: list[dict]) -> None:
@@ -241,32 +251,24 @@ def publish_failure(run_id: str, reason: str) -> None:
 
 @flow(name="liver-audit", task_runner=ThreadPoolTaskRunner(max_workers=LOAD_WORKERS))
 def audit_run(
+    settings: Settings,
     extracts: list[str] | None = None,
     theatre: str | None = None,
-    inbox: str | None = None,
-    warehouse_path: str = DEFAULT_WAREHOUSE,
-    reports: str = "reports",
     out_dir: str | None = None,
     run_id: str | None = None,
-    move_processed: bool = False,
-    synonyms: str | None = None,
-    parquet: str | None = None,
     reload: bool = False,
-    wait_for_warehouse: float = 0,
-    work_pool: str | None = None,
-    work_folder: str | None = None,
 ) -> dict:
-    """Load the new files (named, or from the inbox), assess them, write the audit files.
-    One run at a time per warehouse; a file already loaded is skipped unless `reload`.
-    With `work_pool`, the pool's workers read, stage and validate the files (fan-out),
-    handing them back through `work_folder`, a folder they and this run share."""
+    """Load the new files (named, or from the settings' inbox), assess them, write the audit
+    files into `out_dir` (default: the settings' reports folder/<run id>). One run at a time
+    per warehouse; a file already loaded is skipped unless `reload`. With a work pool in
+    the settings, the pool's workers read, stage and validate the files (fan-out), handing
+    them back through the work folder, which they and this run share."""
     run_id = run_id or new_run_id()
-    with run_lock(warehouse_path, wait_for_warehouse), ExitStack() as held:
+    with run_lock(settings.warehouse, settings.wait_for_warehouse), ExitStack() as held:
         with no_row_values("opening the warehouse"):
-            # Held open for the whole run: tasks open and close connections of their own,
-            # and one opened while DuckDB shuts the database after the last one closed fails
-            # ("Unique file handle conflict", seen on refusing a file); this keeps it open.
-            con = held.enter_context(warehouse(warehouse_path))
+            # The run's one session: each task gets a cursor of it (its own connection to
+            # the same database), held open until the run has recorded its end.
+            con = held.enter_context(warehouse(settings.warehouse, settings.memory_limit))
             interrupted = recover_interrupted_runs(con)
             start_run(con, run_id)
             taken_over = take_over_unreported_runs(con, run_id)
@@ -279,11 +281,8 @@ def audit_run(
             )
         status, reason = "failed", None
         try:
-            summary = audit(
-                run_id, extracts or [], theatre, inbox, warehouse_path,
-                Path(out_dir) if out_dir else Path(reports) / run_id,
-                move_processed, synonyms, parquet, reload, work_pool, work_folder,
-            )  # fmt: skip
+            out = Path(out_dir) if out_dir else settings.reports / run_id
+            summary = audit(con, settings, run_id, extracts or [], theatre, out, reload)
             status = "completed"
             return summary
         except BaseException as error:
@@ -292,8 +291,8 @@ def audit_run(
             raise
         finally:
             try:
-                with no_row_values("recording the run's end"), warehouse(warehouse_path) as con:
-                    finish_run(con, run_id, status, reason)
+                with no_row_values("recording the run's end"), closing(con.cursor()) as ending:
+                    finish_run(ending, run_id, status, reason)
             except Exception:
                 if status == "completed":
                     raise
@@ -302,60 +301,77 @@ def audit_run(
 
 
 def load_in_order(
-    warehouse_path: str, run_id: str, loads: list[Delivery], fanned_out: FannedOut | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    loads: list[Delivery],
+    fanned_out: FannedOut | None = None,
 ) -> list[dict]:
     """Load the files two at a time (reading and validating one while the other is written),
     writing each in delivery order, so the latest delivery of an episode wins. A file found
     unusable is refused and the rest go on; any other failure stops the files after it."""
     order = DeliveryOrder()
-    futures = [
-        load_input.submit(warehouse_path, delivery, run_id, order, index, fanned_out)
-        for index, delivery in enumerate(loads)
-    ]
-    files, failure = [], None
-    for index, (delivery, future) in enumerate(zip(loads, futures)):
-        try:
-            files.append(future.result())
-        except UnusableInput as error:
-            delivery.action, delivery.reason = "refuse", str(error)
-            with warehouse(warehouse_path) as con:
-                record_deliveries(con, run_id, [delivery])
-            order.pass_over(index)
-        except BaseException as error:
-            delivery.action = "failed"  # neither loaded nor refused: stays in the inbox
-            failure = failure or error
-            order.halt()
+    with ExitStack() as cursors:
+        futures = [
+            load_input.submit(
+                cursors.enter_context(cursor(con)), delivery, run_id, order, index, fanned_out
+            )  # each file its own cursor: loads run in threads
+            for index, delivery in enumerate(loads)
+        ]
+        files, failure = [], None
+        for index, (delivery, future) in enumerate(zip(loads, futures)):
+            try:
+                files.append(future.result())
+            except UnusableInput as error:
+                delivery.action, delivery.reason = "refuse", str(error)
+                with cursor(con) as refusing:
+                    record_deliveries(refusing, run_id, [delivery])
+                order.pass_over(index)
+            except BaseException as error:
+                delivery.action = "failed"  # neither loaded nor refused: stays in the inbox
+                failure = failure or error
+                order.halt()
     if failure:
         raise failure
     return files
 
 
-def audit(run_id, extracts, theatre, inbox, warehouse_path, out, move_processed, synonyms,
-          parquet, reload, work_pool, work_folder) -> dict:  # fmt: skip
-    """The run's steps, in order (audit_run holds the lock and keeps the record)."""
-    with no_row_values("loading reference data"), warehouse(warehouse_path) as con:
-        load_reference_tables(con, synonyms and Path(synonyms))
-    deliveries = plan(warehouse_path, run_id, extracts, theatre, inbox, reload)
+def audit(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    extracts: list[str],
+    theatre: str | None,
+    out: Path,
+    reload: bool,
+) -> dict:
+    """The run's steps, in order, each on a cursor of the run's session `con` (audit_run
+    holds the lock and keeps the record)."""
+    with no_row_values("loading reference data"), cursor(con) as reference:
+        load_reference_tables(reference, settings)
+    with cursor(con) as planning:
+        deliveries = plan(planning, settings, run_id, extracts, theatre, reload)
     loads, fanned_out = [d for d in deliveries if d.action == "load"], None
     try:
-        if work_pool and loads:
-            fanned_out = hand_out(warehouse_path, run_id, loads, work_pool, work_folder)
-        files = load_in_order(warehouse_path, run_id, loads, fanned_out)
+        if settings.work_pool and loads:
+            with cursor(con) as handing:
+                fanned_out = hand_out(handing, settings, run_id, loads)
+        files = load_in_order(con, run_id, loads, fanned_out)
     finally:
-        if work_pool and loads:  # also after a hand-out that failed part way
-            fan_out.clear_up(Path(work_folder), run_id)
-        if move_processed:
+        if settings.work_pool and loads:  # also after a hand-out that failed part way
+            fan_out.clear_up(settings.work_folder, run_id)
+        if settings.move_processed:
             for delivery in deliveries:
                 move_from_inbox(delivery, run_id)
     check_reconciled(files)
-    # Also assesses the files of the runs it took over (loaded, never reported).
-    assessed = assess_episodes(warehouse_path, run_id)
-    summary = summarise(warehouse_path, run_id)
-    new = bool(summary["files"] or assessed)
-    if new:
-        write_audit_files(warehouse_path, summary, str(out))
-        if parquet:
-            export_to_parquet(warehouse_path, run_id, parquet)
+    with cursor(con) as reporting:
+        # Also assesses the files of the runs it took over (loaded, never reported).
+        assessed = assess_episodes(reporting, run_id)
+        summary = summarise(reporting, run_id)
+        new = bool(summary["files"] or assessed)
+        if new:
+            write_audit_files(reporting, summary, out)
+            if settings.parquet:
+                export_to_parquet(reporting, settings, run_id)
     publish(summary, out if new else None)
     summary["out_dir"] = str(out) if new else None
     refused = [d for d in deliveries if d.action == "refuse"]

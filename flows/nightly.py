@@ -10,19 +10,9 @@ DEPLOYMENT = "nightly"
 
 
 def nightly_parameters(settings: Settings) -> dict:
-    """The flow's parameters from the settings; paths made absolute, since runs start in a
-    subprocess of the serve process."""
-    return {
-        "inbox": str(settings.inbox.resolve()),
-        "warehouse_path": str(settings.warehouse.resolve()),
-        "reports": str(settings.reports.resolve()),
-        "move_processed": settings.move_processed,
-        "synonyms": str(settings.synonyms.resolve()),
-        "parquet": str(settings.parquet.resolve()) if settings.parquet else None,
-        "wait_for_warehouse": settings.wait_for_warehouse,
-        "work_pool": settings.work_pool,
-        "work_folder": str(settings.work_folder.resolve()) if settings.work_folder else None,
-    }
+    """The flow's parameters: the settings (the inbox's files are the run's), paths made
+    absolute, since runs start in a subprocess of the serve process."""
+    return {"settings": settings.absolute().as_parameter()}
 
 
 def serve_nightly(settings: Settings) -> None:

@@ -13,9 +13,11 @@ from liver_audit import __version__
 from liver_audit.config import (
     BY_NAME,
     CONFIG_FILE,
+    ENVIRONMENT,
     SETTINGS,
     Settings,
     add_setting_flags,
+    from_environment,
     load_settings,
     private_mode,
     share_files,
@@ -52,15 +54,15 @@ class ArgumentParser(argparse.ArgumentParser):
 
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
-    "work_pool", "work_folder", "share_with_group",
+    "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date",
 ]  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="liver-audit",
-        description="Audit OPCS-4 approach coding of liver resections (NICE IPG135) "
-        "in HES APC episode extracts.",
+        description="Audit the OPCS-4 coding of liver procedures in HES APC episode extracts "
+        "against a catalogue of rules, each citing its standard (NICE, NCCS 2026).",
     )
     parser.add_argument("--version", action="version", version=f"liver-audit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -77,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         "load new extracts into the warehouse, assess them and write the audit files",
         "Run the audit once: load the named files, or every new file in the inbox, into the "
         "warehouse (a file whose content was loaded before is skipped), quarantine rows that "
-        "fail validation, assess every J02.3/J02.4 procedure and write the audit files.",
+        "fail validation, assess every liver procedure against the rule catalogue and write "
+        "the audit files.",
         RUN_SETTINGS,
     )
     run.add_argument("extracts", nargs="*", metavar="EXTRACT",
@@ -144,25 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=50,
                      help="rows a printed table shows (default: 50; CSV and JSON print all)")  # fmt: skip
 
-    rules = commands.add_parser(
+    rules = command(
         "rules",
-        help="list the rule catalogue",
-        description="List the rules (one folder each under rules/) with what each checks, "
-        "the standards it enforces, its outcomes and its cases.",
+        "list the rule catalogue",
+        "List the rules (one folder each in the rules folder) with what each checks, the "
+        "standards it enforces, its outcomes and its cases.",
+        ["rules"],
     )
-    rules.add_argument("--rules", metavar="PATH", help="folder of rule folders (default: rules/)")
     rules.add_argument("--cases", action="store_true", help="list each rule's cases too")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "rules":
-        try:
-            return show_rules(args.rules and Path(args.rules), args.cases)
-        except UnusableInput as error:
-            print(f"liver-audit: {error}", file=sys.stderr)
-            return 2
     try:
         flags = {name: getattr(args, name, None) for name in BY_NAME}
         settings = load_settings(flags, args.config)
@@ -173,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             return show_history(settings.warehouse, args.limit, args.run)
         if args.command == "config":
             return show_config(settings)
+        if args.command == "rules":
+            return show_rules(settings.rules, args.cases)
         if args.command == "sql":
             from liver_audit.analyst_sql import run_sql
 
@@ -261,19 +260,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if server and not server.wait_until_healthy(timeout):
         raise RuntimeError(f"Prefect's temporary server did not start within {timeout:.0f} s")
     summary = audit_run(
+        settings,
         extracts=[str(p) for p in extracts],
         theatre=args.theatre,
-        inbox=str(settings.inbox) if settings.inbox else None,
-        warehouse_path=str(settings.warehouse),
-        reports=str(settings.reports),
         out_dir=args.out,
-        move_processed=settings.move_processed,
-        synonyms=str(settings.synonyms),
-        parquet=str(settings.parquet) if settings.parquet else None,
         reload=args.reload,
-        wait_for_warehouse=settings.wait_for_warehouse,
-        work_pool=settings.work_pool,
-        work_folder=str(settings.work_folder.resolve()) if settings.work_folder else None,
     )
     print_summary(summary, settings.warehouse)
     return 0
@@ -416,6 +407,16 @@ def show_config(settings: Settings) -> int:
         else:
             line = f'{name} = "{value}"'
         say(f"{line:<60} # {settings.sources[name]}")
+    say("# Environment variables (not settings of the file):")
+    for knob in ENVIRONMENT:
+        value, source = from_environment(knob.variable)
+        if value is None:
+            shown = "(not set)"
+        elif knob.kind in (int, float):
+            shown = f"{value:g}" if knob.kind is float else str(value)
+        else:
+            shown = f'"{value}"'
+        say(f"{'# ' + knob.variable + ' = ' + shown:<60} # {source}")
     return 0
 
 
@@ -474,11 +475,11 @@ def one_line_columns(table):
     return table.with_columns(pl.col(pl.String).str.replace_many(UNPRINTABLE_TEXT, escapes))
 
 
-def show_rules(folder: Path | None = None, cases: bool = False) -> int:
+def show_rules(folder: Path, cases: bool = False) -> int:
     """The rules of the rules folder: what each checks, its standards, outcomes (and cases)."""
-    from liver_audit.catalogue import RULES_DIR, load_catalogue
+    from liver_audit.catalogue import load_catalogue
 
-    catalogue = load_catalogue(folder or RULES_DIR)
+    catalogue = load_catalogue(folder)
     say(f"rule catalogue {catalogue.version} ({catalogue.folder})")
     for rule in catalogue.rules:
         say()

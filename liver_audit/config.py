@@ -1,13 +1,14 @@
 """Settings: defaults, then liver-audit.toml, then command-line flags (the last one set wins).
 
 Paths in the TOML file are relative to the file's folder; paths given as flags are relative
-to the working directory. `liver-audit config` prints the effective settings and where each
-came from.
+to the working directory. A few knobs are environment variables only (ENVIRONMENT): those a
+run reads are settings too. `liver-audit config` prints the effective settings, the
+environment knobs, and where each came from.
 """
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from liver_audit import ROOT
@@ -74,8 +75,65 @@ SETTINGS = [
         "files and folders written (warehouse, kept copies, audit files, Parquet) readable "
         "and writable by your group too (0660/0770), not by you only (0600/0700)",
     ),
+    Setting(
+        "rules",
+        str(ROOT / "rules"),
+        Path,
+        "folder of rule folders, one per rule (rules/<rule_id>/)",
+    ),  # fmt: skip
+    Setting(
+        "opcs_version_date",
+        "procedure_date",
+        str,
+        "which date decides the OPCS-4 version in force: procedure_date (the procedure's "
+        "date, else the episode end), episode_end, episode_start or admission",
+    ),
 ]
 BY_NAME = {setting.name: setting for setting in SETTINGS}
+OPCS_VERSION_DATES = ["procedure_date", "episode_end", "episode_start", "admission"]
+
+
+@dataclass(frozen=True)
+class Knob:
+    """An environment variable liver-audit reads. One a run reads fills a setting (never
+    set in liver-audit.toml or by a flag); the others belong to the process."""
+
+    variable: str
+    default: object  # None: not set
+    kind: type
+    help: str
+    setting: str | None = None
+
+
+ENVIRONMENT = [
+    Knob("LIVER_AUDIT_CONFIG", None, Path,
+         f"the settings file when --config is not given (default: ./{CONFIG_FILE} if there)"),
+    Knob("LIVER_AUDIT_MEMORY_LIMIT", "2GB", str,
+         "DuckDB's memory limit; beyond it DuckDB spills to <warehouse file>.tmp/",
+         "memory_limit"),
+    Knob("LIVER_AUDIT_LOAD_WORKERS", 2, int,
+         "files a run reads and validates side by side", "load_workers"),
+    Knob("LIVER_AUDIT_WORKER_TIMEOUT", 300.0, float,
+         "fan out: seconds a worker may go without a heartbeat (or a pool without a worker "
+         "online) before its file is handed out again (or fails)", "worker_timeout"),
+    Knob("LIVER_AUDIT_WORKER", None, str,
+         "fan out, on a worker: its name in run_stages (default: the host name)"),
+    Knob("LIVER_AUDIT_DEBUG", None, str,
+         "1: errors keep their messages, which can quote row values (synthetic data only)"),
+]  # fmt: skip
+KNOBS = {knob.variable: knob for knob in ENVIRONMENT}
+
+
+def from_environment(variable: str) -> tuple[object, str]:
+    """An environment knob's value and where it came from ('environment' or 'default')."""
+    knob = KNOBS[variable]
+    text = os.environ.get(variable)
+    if not text:
+        return knob.default, "default"
+    try:
+        return knob.kind(text), "environment"
+    except ValueError:
+        raise UnusableInput(f"{variable}: '{text}' is not {knob.kind.__name__}") from None
 
 
 @dataclass(frozen=True)
@@ -92,18 +150,45 @@ class Settings:
     work_pool: str | None
     work_folder: Path | None
     share_with_group: bool
+    rules: Path
+    opcs_version_date: str
+    # from the environment only (ENVIRONMENT)
+    memory_limit: str
+    load_workers: int
+    worker_timeout: float
     sources: dict  # setting name -> where its value came from
 
     def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+        """The settings of SETTINGS (those liver-audit.toml and flags set)."""
+        return {name: getattr(self, name) for name in BY_NAME}
+
+    def absolute(self) -> "Settings":
+        """The same settings with every path absolute: for flow runs that start elsewhere (a
+        deployment's runs start in a subprocess of the serve process)."""
+        paths = {
+            f.name: getattr(self, f.name).resolve()
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), Path)
+        }
+        return replace(self, **paths)
+
+    def as_parameter(self) -> dict:
+        """The settings as a flow parameter a deployment stores (JSON); the flow reads it
+        back into Settings."""
+        return {
+            f.name: str(value) if isinstance(value, Path) else value
+            for f in fields(self)
+            for value in [getattr(self, f.name)]
+        }
 
 
 def config_path(flag: str | None) -> tuple[Path, bool]:
     """The config file to read, and whether the user named it (then it must exist)."""
     if flag:
         return Path(flag), True
-    if os.environ.get("LIVER_AUDIT_CONFIG"):
-        return Path(os.environ["LIVER_AUDIT_CONFIG"]), True
+    path, source = from_environment("LIVER_AUDIT_CONFIG")
+    if source == "environment":
+        return path, True
     return Path(CONFIG_FILE), False
 
 
@@ -142,7 +227,44 @@ def load_settings(flags: dict, config_flag: str | None = None) -> Settings:
         if setting.kind is Path and value is not None:
             value = Path(value)
         values[setting.name], sources[setting.name] = value, source
-    return Settings(**values, sources=sources)
+    return with_environment(values, sources)
+
+
+def default_settings(**values) -> Settings:
+    """The defaults, with `values` where given (no config file, no flags): for running the
+    flow from code, as the tests do."""
+    unknown = set(values) - set(BY_NAME)
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    chosen, sources = {}, {}
+    for setting in SETTINGS:
+        value = values.get(setting.name, setting.default)
+        if setting.kind is Path and value is not None:
+            value = Path(value)
+        chosen[setting.name] = value
+        sources[setting.name] = "argument" if setting.name in values else "default"
+    return with_environment(chosen, sources)
+
+
+def with_environment(values: dict, sources: dict) -> Settings:
+    """The settings, with those the environment sets (ENVIRONMENT); checked."""
+    for knob in ENVIRONMENT:
+        if knob.setting:
+            values[knob.setting], source = from_environment(knob.variable)
+            sources[knob.setting] = knob.variable if source == "environment" else source
+    settings = Settings(**values, sources=sources)
+    check_opcs_version_date(settings)
+    return settings
+
+
+def check_opcs_version_date(settings: Settings) -> None:
+    """opcs_version_date names one of the four dates."""
+    if settings.opcs_version_date not in OPCS_VERSION_DATES:
+        where = settings.sources["opcs_version_date"]
+        raise UnusableInput(
+            f"{where}: opcs_version_date '{settings.opcs_version_date}' is not one of "
+            f"{', '.join(OPCS_VERSION_DATES[:-1])} or {OPCS_VERSION_DATES[-1]}"
+        )
 
 
 # Carries share_with_group to the processes a command starts (serve's flow runs), and to

@@ -1,6 +1,5 @@
 """Errors the CLI turns into one-line messages. Messages name files, rows and fields only."""
 
-import os
 import re
 from contextlib import contextmanager
 
@@ -78,7 +77,9 @@ def no_row_values(stage: str):
     except SAFE:
         raise
     except Exception as error:
-        if os.environ.get("LIVER_AUDIT_DEBUG") == "1":
+        from liver_audit.config import from_environment  # (config raises these errors)
+
+        if from_environment("LIVER_AUDIT_DEBUG")[0] == "1":
             raise
         kind = TransientFailure if isinstance(error, (OSError, duckdb.IOException)) else StageFailed
         raise kind(f"{stage}: {type(error).__name__}") from None

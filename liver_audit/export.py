@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from liver_audit.config import private_mode
-from liver_audit.warehouse import SQL_DIR
+from liver_audit.warehouse import sql
 
 # The stable views exported, each partitioned by financial year and provider.
 TABLES = ["episodes", "procedures", "assessments"]
@@ -24,7 +24,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     written = {}
     for table in TABLES:
-        query = (SQL_DIR / "exports" / f"{table}.sql").read_text()
+        query = sql(f"exports/{table}")
         staging, final = out / f".{table}.writing", out / table
         shutil.rmtree(staging, ignore_errors=True)
         con.execute(

@@ -472,11 +472,7 @@ def _read_text(
         con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
         con.execute(stage_input + _read_csv(source, raw.file_format, names, STORE_REJECTS))
         # DuckDB may record several errors for one line: one quarantine row each line.
-        con.execute(
-            "insert into raw_malformed_lines "
-            "select line - 1, string_agg(distinct error_type::varchar, '; ') "
-            "from raw_rejects group by line"
-        )
+        con.execute(sql("raw_malformed_lines"))
     rows = con.execute(f"select count(*) from {raw.stage_input}").fetchall()[0][0]
     return rows, _data_lines(con, source)
 

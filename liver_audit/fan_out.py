@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 
 from liver_audit import ROOT
+from liver_audit.config import Settings, from_environment
 from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_row_values
 from liver_audit.extracts import RawFile, discard, keep_delivered
 from liver_audit.load import FILE_KINDS, FileResult, PreparedFile, prepare_file, write_prepared
@@ -41,10 +42,10 @@ SCRATCH = "liver-audit-scratch-"
 # How often the run asks the server whether a worker has finished a file.
 POLL_SECONDS = 1.0
 # A worker preparing a file beats in the file's folder this often; the run hands a file whose
-# worker has not beaten for WORKER_TIMEOUT seconds to the pool again (a machine that died
-# leaves its flow run RUNNING for ever, and the nightly run would wait for ever with it).
+# worker has not beaten for worker_timeout seconds (the setting, LIVER_AUDIT_WORKER_TIMEOUT)
+# to the pool again (a machine that died leaves its flow run RUNNING for ever, and the
+# nightly run would wait for ever with it).
 HEARTBEAT, HEARTBEAT_SECONDS = "heartbeat", 10.0
-WORKER_TIMEOUT = float(os.environ.get("LIVER_AUDIT_WORKER_TIMEOUT", "300"))
 # A file whose worker stopped goes back to the pool this many times (another machine takes
 # it); not more, in case the file itself is what stops them (a worker killed for memory).
 HAND_BACK_TIMES = 1
@@ -57,7 +58,7 @@ class WorkerStopped(StageFailed):
 
 def worker_name() -> str:
     """Where a file was prepared, for run_stages: LIVER_AUDIT_WORKER, else the host name."""
-    return os.environ.get("LIVER_AUDIT_WORKER") or socket.gethostname()
+    return from_environment("LIVER_AUDIT_WORKER")[0] or socket.gethostname()
 
 
 def file_folder(work_folder: Path, run_id: str, file_id: int, attempt: int = 0) -> Path:
@@ -203,18 +204,22 @@ def stage_records(records: list[StageRecord]) -> list[dict]:
 @dataclass(frozen=True)
 class FannedOut:
     """Files handed to Prefect workers: the pool, where they hand them back, each file's
-    flow run, and the synonym table they were given (to hand a file out again)."""
+    flow run, the synonym table they were given (to hand a file out again), and how long a
+    worker may be silent."""
 
     work_pool: str
     work_folder: Path
     flow_runs: dict[int, str]  # file id -> the worker's flow run id
     synonyms: list[list[str]]
+    worker_timeout: float
 
 
 def hand_out(
-    con: duckdb.DuckDBPyConnection, work_pool: str, run_id: str, loads: list, work_folder: Path
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, loads: list
 ) -> FannedOut:
-    """Hand every file to the work pool's workers at once, with the run's synonym table."""
+    """Hand every file to the settings' work pool's workers at once, with the run's synonym
+    table."""
+    work_pool, work_folder = settings.work_pool, settings.work_folder
     synonyms = [
         list(row)
         for row in con.execute("select synonym, approach from approach_synonyms").fetchall()
@@ -225,7 +230,7 @@ def hand_out(
         delivery.file_id: dispatch(work_pool, run_id, delivery, work_folder, synonyms)
         for delivery in loads  # in delivery order: the pool's workers take them as they are free
     }
-    return FannedOut(work_pool, work_folder, flow_runs, synonyms)
+    return FannedOut(work_pool, work_folder, flow_runs, synonyms, settings.worker_timeout)
 
 
 def load_from_worker(
@@ -244,7 +249,9 @@ def load_from_worker(
         folder = file_folder(fanned_out.work_folder, run_id, delivery.file_id, attempt)
         try:
             with stages("wait"):
-                final_state = wait_for(flow_run, folder, delivery.name, fanned_out.work_pool)
+                final_state = wait_for(
+                    flow_run, folder, delivery.name, fanned_out.work_pool, fanned_out.worker_timeout
+                )
                 if final_state == "CRASHED" and not (folder / FAILURE).exists():
                     # its process was killed (say, for memory) with no word on why
                     raise WorkerStopped(f"{delivery.name}: the flow run preparing it crashed")
@@ -364,11 +371,11 @@ class Liveness:
         return now - self.changed_at <= self.timeout
 
 
-def wait_for(flow_run_id: str, folder: Path, file_name: str, work_pool: str) -> str:
+def wait_for(flow_run_id: str, folder: Path, file_name: str, work_pool: str, timeout: float) -> str:
     """Wait for a flow run to end; its final state's type (COMPLETED, FAILED, CRASHED...).
     Waiting for a free worker has no limit while some worker of the pool is online; with
-    none online for WORKER_TIMEOUT seconds the file fails (StageFailed). A worker that stops
-    beating while it runs raises WorkerStopped."""
+    none online for `timeout` seconds the file fails (StageFailed). A worker that stops
+    beating for `timeout` seconds while it runs raises WorkerStopped."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import WorkerStatus
 
@@ -380,10 +387,10 @@ def wait_for(flow_run_id: str, folder: Path, file_name: str, work_pool: str) -> 
                 return state.type.value
             if state is not None and (state.is_pending() or state.is_running()):
                 # a worker has taken it: from now on it beats, or is taken for dead
-                liveness = liveness or Liveness(folder / HEARTBEAT, WORKER_TIMEOUT)
+                liveness = liveness or Liveness(folder / HEARTBEAT, timeout)
                 if not liveness.alive():
                     raise WorkerStopped(
-                        f"{file_name}: its worker stopped (no heartbeat for {WORKER_TIMEOUT:.0f} s)"
+                        f"{file_name}: its worker stopped (no heartbeat for {timeout:.0f} s)"
                     )
             elif any(
                 worker.status == WorkerStatus.ONLINE
@@ -392,10 +399,10 @@ def wait_for(flow_run_id: str, folder: Path, file_name: str, work_pool: str) -> 
                 unattended_since = None
             else:
                 unattended_since = unattended_since or time.monotonic()
-                if time.monotonic() - unattended_since > WORKER_TIMEOUT:
+                if time.monotonic() - unattended_since > timeout:
                     raise StageFailed(
                         f"{file_name}: no worker of pool {work_pool} is online to prepare it "
-                        f"(for {WORKER_TIMEOUT:.0f} s); the next run prepares it again"
+                        f"(for {timeout:.0f} s); the next run prepares it again"
                     )
             time.sleep(POLL_SECONDS)
 

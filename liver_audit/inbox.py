@@ -21,7 +21,7 @@ from liver_audit.extracts import (
     start_hashing,
 )
 from liver_audit.load import inspect_file
-from liver_audit.warehouse import utc_now
+from liver_audit.warehouse import sql, utc_now
 
 # Files still being copied in, or not deliveries at all, are left where they are.
 IGNORED_SUFFIXES = {".part", ".partial", ".tmp", ".crdownload", ".lock"}
@@ -117,11 +117,7 @@ def plan_deliveries(
             )  # fmt: skip
             deliveries.append(delivery)
             continue
-        earlier = con.execute(
-            "select file_id, run_id, file_name from ledger where sha256 = ? and action = 'loaded' "
-            "order by seen_at limit 1",
-            [delivery.sha256],
-        ).fetchall()
+        earlier = con.execute(sql("first_load_of_content"), {"sha256": delivery.sha256}).fetchall()
         if delivery.sha256 in seen:
             delivery.action = "skip"
             delivery.reason = f"same content as {seen[delivery.sha256]}, in this run"

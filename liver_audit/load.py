@@ -179,7 +179,7 @@ def write_prepared(
             _quarantine(con, raw, file_id, prepared.failures, file_kind.staged[0])
             file_kind.replace(con, file_id)
             rows_loaded = loading.rows = _count(con, "loaded_rows")
-            rows_quarantined = _count(con, "quarantined_rows")
+            rows_quarantined = _count(con, "quarantined_source_rows")
             rows_unchanged = _count(con, "unchanged_rows")
             digest = sha256 or prepared.digest.result()
             if raw.copying is not None:
@@ -251,7 +251,8 @@ def _quarantine(
     staged: str,
 ) -> None:
     """Write failed checks and malformed lines to the quarantine table; make the temporary
-    tables quarantined_rows and loaded_rows (source rows, and the episodes they carry)."""
+    tables quarantined_source_rows and loaded_rows (source rows, and the episodes they
+    carry)."""
     procedures = procedure_columns(raw.columns)
     dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
     position = pl.col("position")
@@ -264,116 +265,44 @@ def _quarantine(
     )
     con.register("failures", failures)
     con.execute(
-        f"""
-        insert into quarantine
-        select ?, ?, failures.source_row, staged.episode_id, failures.reason, failures.field,
-            failures.value
-        from failures
-        left join {staged} as staged on staged.source_row = failures.source_row
-        union all
-        select ?, ?, source_row, null, 'line_malformed', null, error_type
-        from raw_malformed_lines
-        """,
-        [file_id, raw.path.name, file_id, raw.path.name],
+        sql("load/quarantine"),
+        {"file_id": file_id, "file_name": raw.path.name, "staged": staged},
     )
     con.unregister("failures")
-    con.execute(
-        "create or replace temp table quarantined_rows as "
-        "select distinct source_row from quarantine where file_id = ?",
-        [file_id],
-    )
+    _temp_table(con, "quarantined_source_rows", {"file_id": file_id})
     # The rows that load; the latest delivery of their episode replaces what the warehouse
     # held for it (a quarantined row replaces nothing).
-    con.execute(
-        "create or replace temp table loaded_rows as "
-        f"select source_row, episode_id from {staged} anti join quarantined_rows using (source_row)"
-    )
+    _temp_table(con, "loaded_rows", {"staged": staged})
 
 
 def _replace_episodes(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """The latest delivery of an episode replaces its episode and procedure rows, unless the
     warehouse already holds it in the same version: then its rows and assessments stay."""
-    con.execute(
-        """
-        create or replace temp table unchanged_rows as
-        select loaded_rows.source_row
-        from loaded_rows
-        inner join stg_episodes using (source_row)
-        inner join episodes
-            on episodes.episode_id = loaded_rows.episode_id
-            and episodes.version_hash = stg_episodes.version_hash
-        """
-    )
-    con.execute(
-        "create or replace temp table replaced_rows as "
-        "select * from loaded_rows anti join unchanged_rows using (source_row)"
-    )
+    _temp_table(con, "unchanged_rows", query="unchanged_episode_rows")
+    _temp_table(con, "replaced_rows")
     con.execute("delete from procedures where episode_id in (select episode_id from replaced_rows)")
     con.execute("delete from episodes where episode_id in (select episode_id from replaced_rows)")
-    con.execute(
-        """
-        insert into procedures
-        select replaced_rows.episode_id, position, procedure_code, procedure_date, ?
-        from stg_procedures
-        inner join replaced_rows using (source_row)
-        where procedure_code not in ('-', '&')
-        """,
-        [file_id],
-    )
-    con.execute(
-        """
-        insert into episodes
-        select episode_id, ?, source_row, provider_code, admission_date, episode_start_date,
-            episode_end_date, sex, start_age, primary_diagnosis_code, version_hash
-        from stg_episodes
-        semi join replaced_rows using (source_row)
-        """,
-        [file_id],
-    )
+    con.execute(sql("load/procedures"), {"file_id": file_id})
+    con.execute(sql("load/episodes"), {"file_id": file_id})
 
 
 def _replace_theatre_records(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
     """The latest delivery of an episode's theatre records replaces the ones held, unless
     they are the same records: then they, and the episode's assessments, stay."""
-    con.execute(
-        """
-        create or replace temp table replaced_episodes as
-        with incoming as (
-            select episode_id,
-                list((operation_date, approach_text, approach) order by all) as records,
-            from stg_theatre_records
-            semi join loaded_rows using (source_row)
-            group by episode_id
-        ),
-        held as (
-            select episode_id,
-                list((operation_date, approach_text, approach) order by all) as records,
-            from theatre_records
-            where episode_id in (select episode_id from incoming)
-            group by episode_id
-        )
-        select incoming.episode_id
-        from incoming
-        left join held using (episode_id)
-        where held.records is distinct from incoming.records
-        """
-    )
-    con.execute(
-        "create or replace temp table unchanged_rows as "
-        "select source_row from loaded_rows anti join replaced_episodes using (episode_id)"
-    )
+    _temp_table(con, "replaced_episodes")
+    _temp_table(con, "unchanged_rows", query="unchanged_theatre_rows")
     con.execute(
         "delete from theatre_records where episode_id in (select episode_id from replaced_episodes)"
     )
+    con.execute(sql("load/theatre_records"), {"file_id": file_id})
+
+
+def _temp_table(
+    con: duckdb.DuckDBPyConnection, table: str, params: dict | None = None, query: str = ""
+) -> None:
+    """The temporary table `table`, this connection's own, from sql/load/<query or table>."""
     con.execute(
-        """
-        insert into theatre_records
-        select episode_id, operation_date, approach_text, approach, ?, source_row
-        from stg_theatre_records
-        semi join replaced_episodes using (episode_id)
-        anti join quarantined_rows using (source_row)
-        """,
-        [file_id],
+        f"create or replace temp table {table} as {sql('load/' + (query or table))}", params
     )
 
 

@@ -62,7 +62,7 @@ create or replace temp macro partition_value(value) as
 
 -- The runs whose loads the audit files of run `run` report: itself, and the earlier runs it
 -- took over because they failed or were killed before writing theirs
--- (warehouse.py, take_over_unreported_runs).
+-- (warehouse/runs.py, take_over_unreported_runs).
 create or replace temp macro reported_runs(run) as table
     select run as run_id union select run_id from runs where taken_over_by = run;
 

@@ -1,6 +1,6 @@
 -- The earlier runs run $run takes over, one row each: runs that loaded files, or took over
 -- runs that did, and never wrote their audit files (failed, or killed and then marked
--- failed), so that nothing loaded goes unreported (flows/audit.py; warehouse.py,
+-- failed), so that nothing loaded goes unreported (flows/audit.py; warehouse/runs.py,
 -- take_over_unreported_runs). Their counts go: $run's summary holds them.
 with reported as (
     -- wrote its audit files; or, written by a version before runs.audit_files, its write

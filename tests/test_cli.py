@@ -273,3 +273,25 @@ def test_a_header_only_file_in_the_inbox_is_refused_and_the_others_load(tmp_path
     ]
     # 64: the rows of data/sample/episodes.csv (empty.csv has none)
     assert "refused empty.csv" in result.stdout and "64 read" in result.stdout
+
+
+def test_config_prints_every_environment_knob_with_its_value_and_source(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "LIVER_AUDIT"))}
+    env |= {"LIVER_AUDIT_MEMORY_LIMIT": "3GB", "LIVER_AUDIT_WORKER": "ward-pc"}
+    result = subprocess.run(
+        [*CLI, "config"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    knobs = {
+        line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("# LIVER")
+    }
+    assert sorted(knobs) == [
+        "LIVER_AUDIT_CONFIG", "LIVER_AUDIT_DEBUG", "LIVER_AUDIT_LOAD_WORKERS",
+        "LIVER_AUDIT_MEMORY_LIMIT", "LIVER_AUDIT_WORKER", "LIVER_AUDIT_WORKER_TIMEOUT",
+    ]  # fmt: skip
+    assert knobs["LIVER_AUDIT_MEMORY_LIMIT"].startswith('# LIVER_AUDIT_MEMORY_LIMIT = "3GB"')
+    assert knobs["LIVER_AUDIT_MEMORY_LIMIT"].endswith("# environment")
+    assert knobs["LIVER_AUDIT_WORKER"].endswith("# environment")
+    assert knobs["LIVER_AUDIT_LOAD_WORKERS"].startswith("# LIVER_AUDIT_LOAD_WORKERS = 2")
+    assert knobs["LIVER_AUDIT_LOAD_WORKERS"].endswith("# default")
+    assert knobs["LIVER_AUDIT_DEBUG"].startswith("# LIVER_AUDIT_DEBUG = (not set)")

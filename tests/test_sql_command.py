@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from tests.conftest import SAMPLE
 from tests.test_cli import liver_audit
 
@@ -29,10 +30,9 @@ with open_read_only(sys.argv[1], external_access=False) as con:
 def warehouse(prefect_harness, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sql")
     audit_run(
+        default_settings(warehouse=str(folder / "wh.duckdb"), reports=str(folder / "reports")),
         extracts=[str(SAMPLE / "episodes.csv")],
         theatre=str(SAMPLE / "theatre.csv"),
-        warehouse_path=str(folder / "wh.duckdb"),
-        reports=str(folder / "reports"),
         run_id="run-1",
     )
     return str(folder / "wh.duckdb")

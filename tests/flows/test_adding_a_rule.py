@@ -10,8 +10,11 @@ import duckdb
 import openpyxl
 import pytest
 
-from liver_audit.catalogue import RULES_DIR
+from liver_audit.catalogue import RULES_DIR, load_catalogue
+from liver_audit.config import default_settings
+from liver_audit.warehouse import connect, load_reference_tables
 from tests.conftest import SAMPLE
+from tests.rules.cases import case_outcomes, expected_outcomes
 from tests.test_cli import liver_audit
 
 pytestmark = pytest.mark.slow
@@ -132,3 +135,13 @@ def test_it_is_listed_by_liver_audit_rules(rules):
     assert result.returncode == 0, result.stderr
     assert f"{RULE}: A liver resection with a cholecystectomy" in result.stdout
     assert "gallbladder_op_too" in result.stdout and "J02.3 Y75.2 J18.3" in result.stdout
+
+
+def test_its_cases_run_as_every_rule_s_do(rules):
+    (rule,) = [rule for rule in load_catalogue(rules).rules if rule.id == RULE]
+    assert [case["case"] for case in rule.cases] == ["resection alone", "with cholecystectomy"]
+    for case in rule.cases:
+        con = connect(":memory:")
+        load_reference_tables(con, default_settings(rules=rules))
+        assert case_outcomes(con, case, RULE) == expected_outcomes(case)
+        con.close()

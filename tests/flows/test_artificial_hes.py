@@ -4,6 +4,7 @@ counts reconcile for CSV and Parquet alike and nothing crashes."""
 import pytest
 
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from liver_audit.errors import UnusableInput
 from liver_audit.load import inspect_file
 from tests.conftest import EXTERNAL
@@ -18,8 +19,8 @@ ARTIFICIAL = EXTERNAL / "artificial-hes"
 )
 def test_artificial_hes_reconciles(prefect_harness, tmp_path, name):
     summary = audit_run(
+        default_settings(warehouse=str(tmp_path / "warehouse.duckdb")),
         extracts=[str(ARTIFICIAL / name)],
-        warehouse_path=str(tmp_path / "warehouse.duckdb"),
         out_dir=str(tmp_path / "out"),
     )
     (file,) = summary["files"]
@@ -42,8 +43,8 @@ def test_artificial_hes_reconciles(prefect_harness, tmp_path, name):
 def test_csv_and_parquet_agree(prefect_harness, tmp_path):
     results = [
         audit_run(
+            default_settings(warehouse=str(tmp_path / f"{kind}.duckdb")),
             extracts=[str(ARTIFICIAL / f"artificial_hes_apc_0102_truncated.{kind}")],
-            warehouse_path=str(tmp_path / f"{kind}.duckdb"),
             out_dir=str(tmp_path / kind),
         )
         for kind in ("csv", "parquet")

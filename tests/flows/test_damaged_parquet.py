@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from liver_audit.errors import RefusedFiles
 from tests.conftest import SAMPLE
 from tests.sql.test_hostile_values import damaged_parquet
@@ -52,9 +53,13 @@ def test_a_damaged_parquet_file_in_the_inbox_is_refused_and_the_next_one_loads(
     shutil.copy(SAMPLE / "episodes.csv", inbox / "episodes.csv")
     os.utime(damaged, (1_000, 1_000))  # delivered first
     run = dict(
-        inbox=str(inbox), warehouse_path=str(tmp_path / "wh.duckdb"),
-        reports=str(tmp_path / "reports"), move_processed=True,
-    )  # fmt: skip
+        settings=default_settings(
+            inbox=str(inbox),
+            warehouse=str(tmp_path / "wh.duckdb"),
+            reports=str(tmp_path / "reports"),
+            move_processed=True,
+        )
+    )
     with pytest.raises(RefusedFiles, match=REFUSED):
         audit_run(**run, run_id="night-1")
     assert sorted(str(p.relative_to(inbox)) for p in inbox.rglob("*") if p.is_file()) == [

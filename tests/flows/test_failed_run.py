@@ -7,6 +7,7 @@ from prefect import get_client
 
 import liver_audit.load
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from liver_audit.errors import RefusedFiles, StageFailed
 from tests.conftest import SAMPLE
 from tests.tables import episode_extract
@@ -26,8 +27,8 @@ def test_a_file_found_unusable_is_refused_and_the_rest_loads(prefect_harness, tm
     warehouse = tmp_path / "warehouse.duckdb"
     with pytest.raises(RefusedFiles, match="broken.txt: row 2: a quote opened here"):
         audit_run(
+            default_settings(warehouse=str(warehouse)),
             extracts=[str(broken), str(SAMPLE / "episodes.csv")],
-            warehouse_path=str(warehouse),
             out_dir=str(tmp_path / "audit"),
             run_id="run-1",
         )
@@ -62,9 +63,8 @@ def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
 
     warehouse = tmp_path / "warehouse.duckdb"
     run = dict(
+        settings=default_settings(warehouse=str(warehouse), reports=str(tmp_path / "reports")),
         extracts=[str(SAMPLE / "episodes.csv")],
-        warehouse_path=str(warehouse),
-        reports=str(tmp_path / "reports"),
     )
     monkeypatch.setattr(liver_audit.load, "failed_checks", broken_validation)
     with pytest.raises(StageFailed, match="^episodes.csv, stage validate: RuntimeError$"):
@@ -112,9 +112,10 @@ def test_files_an_interrupted_run_loaded_are_assessed_by_the_next(prefect_harnes
         start_run(con, "killed-run")
         load_file(con, SAMPLE / "episodes.csv", "episode_extract", "killed-run")
     summary = audit_run(
-        extracts=[str(SAMPLE / "episodes.csv")], warehouse_path=path,
-        reports=str(tmp_path / "reports"), run_id="next-run",
-    )  # fmt: skip
+        default_settings(warehouse=path, reports=str(tmp_path / "reports")),
+        extracts=[str(SAMPLE / "episodes.csv")],
+        run_id="next-run",
+    )
     assert summary["files_skipped"] == []
     assert [f["file_name"] for f in summary["files"]] == ["episodes.csv"]
     # data/sample/README.md, "Expected totals" (as in the previous test)

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from tests.conftest import SAMPLE
 
 GOLDEN = SAMPLE.parent.parent / "tests" / "golden"
@@ -20,9 +21,9 @@ DETERMINISTIC_FILES = ["assessments.csv", "quarantine.csv", "summary.json", "sum
 def sample_run(prefect_harness, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     summary = audit_run(
+        default_settings(warehouse=str(out / "warehouse.duckdb")),
         extracts=[str(SAMPLE / "episodes.csv")],
         theatre=str(SAMPLE / "theatre.csv"),
-        warehouse_path=str(out / "warehouse.duckdb"),
         out_dir=str(out / "audit"),
         run_id="golden-run",
     )

@@ -11,6 +11,7 @@ import pytest
 
 import flows.audit
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from tests.conftest import SAMPLE
 from tests.tables import episode_extract, theatre_file
 
@@ -41,9 +42,12 @@ def test_the_same_inbox_twice_changes_nothing_the_second_time(prefect_harness, t
         shutil.copy(SAMPLE / name, inbox / name)
     (inbox / "next-month.csv.part").write_text("still being copied")
     run = dict(
-        inbox=str(inbox), warehouse_path=str(tmp_path / "wh.duckdb"),
-        reports=str(tmp_path / "reports"),
-    )  # fmt: skip
+        settings=default_settings(
+            inbox=str(inbox),
+            warehouse=str(tmp_path / "wh.duckdb"),
+            reports=str(tmp_path / "reports"),
+        )
+    )
     first = audit_run(**run, run_id="night-1")
     assert [f["file_name"] for f in first["files"]] == ["episodes.csv", "theatre.csv"]
     # the theatre file was told apart by its header; 53: data/sample/README.md, "Expected totals"
@@ -81,9 +85,13 @@ def test_processed_files_move_out_of_the_inbox(prefect_harness, tmp_path):
     shutil.copy(SAMPLE / "episodes.csv", inbox / "episodes.csv")
     (inbox / "notes.txt").write_text("not an extract\n")
     run = dict(
-        inbox=str(inbox), warehouse_path=str(tmp_path / "wh.duckdb"),
-        reports=str(tmp_path / "reports"), move_processed=True,
-    )  # fmt: skip
+        settings=default_settings(
+            inbox=str(inbox),
+            warehouse=str(tmp_path / "wh.duckdb"),
+            reports=str(tmp_path / "reports"),
+            move_processed=True,
+        )
+    )
     with pytest.raises(flows.audit.RefusedFiles, match="notes.txt: row 0 \\(header\\)"):
         audit_run(**run, run_id="night-1")
     assert sorted(str(p.relative_to(inbox)) for p in inbox.rglob("*") if p.is_file()) == [
@@ -117,9 +125,12 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
         {"EPIKEY": "000000000003", "APPROACH": "laparoscopic"},
     ])  # fmt: skip
     run = dict(
-        inbox=str(tmp_path / "inbox"), warehouse_path=str(tmp_path / "wh.duckdb"),
-        reports=str(tmp_path / "reports"),
-    )  # fmt: skip
+        settings=default_settings(
+            inbox=str(tmp_path / "inbox"),
+            warehouse=str(tmp_path / "wh.duckdb"),
+            reports=str(tmp_path / "reports"),
+        )
+    )
     first = audit_run(**run, run_id="run-1")
     assert first["procedures_assessed"] == 3
 
@@ -169,9 +180,11 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
 
     # Forcing a reload of May's extract changes nothing: every episode in it is unchanged
     third = audit_run(
-        extracts=[str(tmp_path / "inbox" / "may.txt")], warehouse_path=str(tmp_path / "wh.duckdb"),
-        reports=str(tmp_path / "reports"), run_id="run-3", reload=True,
-    )  # fmt: skip
+        default_settings(warehouse=str(tmp_path / "wh.duckdb"), reports=str(tmp_path / "reports")),
+        extracts=[str(tmp_path / "inbox" / "may.txt")],
+        run_id="run-3",
+        reload=True,
+    )
     (may,) = third["files"]
     assert (may["rows_loaded"], may["rows_unchanged"], third["procedures_assessed"]) == (3, 3, 0)
     assert query(
@@ -193,9 +206,8 @@ def test_a_transient_failure_is_retried(prefect_harness, tmp_path, monkeypatch):
 
     monkeypatch.setattr(flows.audit, "load_file", flaky_load_file)
     summary = audit_run(
+        default_settings(warehouse=str(tmp_path / "wh.duckdb"), reports=str(tmp_path / "reports")),
         extracts=[str(SAMPLE / "episodes.csv")],
-        warehouse_path=str(tmp_path / "wh.duckdb"),
-        reports=str(tmp_path / "reports"),
         run_id="run-1",
     )
     # 52: data/sample/README.md, "Expected totals"

@@ -6,6 +6,7 @@ import pytest
 
 from bench.generate_extract import generate, monthly_extracts
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 
 pytestmark = pytest.mark.slow
 
@@ -27,10 +28,16 @@ def runs(prefect_harness, tmp_path_factory):
     generate(ROWS, combined, "csv", seed=7, theatre_out=theatre)
     # a financial year, in order
     months = monthly_extracts(combined, folder, [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3])
-    one = audit_run(extracts=[str(combined)], theatre=str(theatre),
-                    warehouse_path=str(folder / "one.duckdb"), reports=str(folder / "r1"))  # fmt: skip
-    twelve = audit_run(extracts=months, theatre=str(theatre),
-                       warehouse_path=str(folder / "twelve.duckdb"), reports=str(folder / "r12"))  # fmt: skip
+    one = audit_run(
+        default_settings(warehouse=str(folder / "one.duckdb"), reports=str(folder / "r1")),
+        extracts=[str(combined)],
+        theatre=str(theatre),
+    )
+    twelve = audit_run(
+        default_settings(warehouse=str(folder / "twelve.duckdb"), reports=str(folder / "r12")),
+        extracts=months,
+        theatre=str(theatre),
+    )
     return folder, one, twelve
 
 

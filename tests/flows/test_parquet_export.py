@@ -5,6 +5,7 @@ import duckdb
 import pytest
 
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from tests.conftest import SAMPLE
 from tests.test_cli import liver_audit
 
@@ -13,11 +14,13 @@ from tests.test_cli import liver_audit
 def exported(prefect_harness, tmp_path_factory):
     folder = tmp_path_factory.mktemp("parquet")
     audit_run(
+        default_settings(
+            warehouse=str(folder / "wh.duckdb"),
+            reports=str(folder / "reports"),
+            parquet=str(folder / "parquet"),
+        ),
         extracts=[str(SAMPLE / "episodes.csv")],
         theatre=str(SAMPLE / "theatre.csv"),
-        warehouse_path=str(folder / "wh.duckdb"),
-        reports=str(folder / "reports"),
-        parquet=str(folder / "parquet"),
         run_id="run-1",
     )
     return folder

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.slow
 FLOW_RUN = """
 import sys
 from prefect.flows import load_flow_from_entrypoint
+from liver_audit.config import default_settings
 audit_run = load_flow_from_entrypoint("flows/audit.py:audit_run")
-audit_run(extracts=[sys.argv[1]], theatre=sys.argv[2], warehouse_path=sys.argv[3],
-          reports=sys.argv[4])
+audit_run(default_settings(warehouse=sys.argv[3], reports=sys.argv[4]), extracts=[sys.argv[1]],
+          theatre=sys.argv[2])
 print("flow run completed")
 """
 

@@ -11,6 +11,7 @@ import zlib
 import pytest
 
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -54,9 +55,9 @@ def png_pixels(png: bytes) -> bytes:
 def test_report_renders_in_chromium_without_console_errors(prefect_harness, chromium, tmp_path):
     out = tmp_path / "out"
     audit_run(
+        default_settings(warehouse=str(tmp_path / "warehouse.duckdb")),
         extracts=[str(SAMPLE / "episodes.csv")],
         theatre=str(SAMPLE / "theatre.csv"),
-        warehouse_path=str(tmp_path / "warehouse.duckdb"),
         out_dir=str(out),
     )
     screenshot = tmp_path / "report.png"
@@ -91,8 +92,8 @@ def test_a_provider_code_like_a_script_reaches_the_page_escaped(
     )
     out = tmp_path / "out"
     audit_run(
+        default_settings(warehouse=str(tmp_path / "warehouse.duckdb")),
         extracts=[str(extract)],
-        warehouse_path=str(tmp_path / "warehouse.duckdb"),
         out_dir=str(out),
     )
     html = (out / "report.html").read_text()

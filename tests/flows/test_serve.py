@@ -48,8 +48,9 @@ def test_serve_registers_the_nightly_and_runs_it(prefect_env, prefect_server, tm
             for s in deployment["schedules"]
         ] == [("0 2 * * *", "Europe/London", True)]
         assert not deployment["paused"]
-        assert deployment["parameters"]["inbox"] == str(inbox.resolve())
-        assert deployment["parameters"]["move_processed"] is True
+        settings = deployment["parameters"]["settings"]
+        assert settings["inbox"] == str(inbox.resolve())
+        assert settings["move_processed"] is True
 
         run = api(f"{url}/deployments/{deployment['id']}/create_flow_run", {})
         state = wait_for(

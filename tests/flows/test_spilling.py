@@ -11,6 +11,7 @@ import pytest
 
 from bench.generate_extract import generate
 from flows.audit import audit_run
+from liver_audit.config import default_settings
 from liver_audit.warehouse import connect, recover_interrupted_runs
 
 pytestmark = pytest.mark.slow
@@ -23,9 +24,9 @@ def test_a_run_that_spills_to_disk_completes(prefect_harness, tmp_path, monkeypa
     generate(ROWS, extract, "csv", seed=3, theatre_out=theatre)
     monkeypatch.setenv("LIVER_AUDIT_MEMORY_LIMIT", "100MB")
     summary = audit_run(
+        default_settings(warehouse=str(tmp_path / "warehouse.duckdb")),
         extracts=[str(extract)],
         theatre=str(theatre),
-        warehouse_path=str(tmp_path / "warehouse.duckdb"),
         out_dir=str(tmp_path / "audit"),
     )
     assert summary["rows_read"] == ROWS + summary["files"][1]["rows_read"]

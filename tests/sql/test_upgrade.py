@@ -9,7 +9,7 @@ import shutil
 import duckdb
 import pytest
 
-from liver_audit import warehouse as warehouse_module
+from liver_audit.warehouse import schema as warehouse_schema
 from liver_audit.assess import assess
 from liver_audit.errors import WarehouseOutdated
 from liver_audit.warehouse import connect, open_read_only
@@ -55,13 +55,19 @@ def test_a_run_migrates_it_in_place_keeping_its_history(old_warehouse):
     assert rows(old_warehouse, "select value from warehouse_info where key = 'schema_version'") == [
         ("3",)
     ]
-    assert rows(old_warehouse, "select run_id, status, rows_read, procedures_assessed from runs") == before
+    assert (
+        rows(old_warehouse, "select run_id, status, rows_read, procedures_assessed from runs")
+        == before
+    )
     # every assessment is now a finding of the rule that made it, in the one shape
-    assert rows(
-        old_warehouse,
-        "select run_id, episode_id, position, procedure_code, outcome, severity, provider_code "
-        "from assessments order by all",
-    ) == old
+    assert (
+        rows(
+            old_warehouse,
+            "select run_id, episode_id, position, procedure_code, outcome, severity, provider_code "
+            "from assessments order by all",
+        )
+        == old
+    )
     migrated = rows(
         old_warehouse,
         "select distinct rule_id, catalogue_version is not null, starts_with(message, "
@@ -92,20 +98,24 @@ def test_the_next_assessment_judges_every_episode_held_with_the_current_rules(ol
 
 
 def test_a_migration_that_fails_leaves_the_warehouse_as_it_was(old_warehouse, monkeypatch):
-    real_sql = warehouse_module.sql
+    real_sql = warehouse_schema.sql
 
     def failing(name):
         text = real_sql(name)
         # fail after the migration's first statements have run
-        return text + "\nselect error('killed part way');" if name.startswith("migrations/") else text
+        return (
+            text + "\nselect error('killed part way');" if name.startswith("migrations/") else text
+        )
 
-    monkeypatch.setattr(warehouse_module, "sql", failing)
+    monkeypatch.setattr(warehouse_schema, "sql", failing)
     with pytest.raises(duckdb.Error):
         connect(old_warehouse)
     assert rows(old_warehouse, "select value from warehouse_info") == [("2",)]
     assert rows(old_warehouse, "select count(*) from assessments") == [(12,)]
     assert "qualifier_codes" in {
-        name for (name,) in rows(
-            old_warehouse, "select column_name from duckdb_columns() where table_name = 'assessments'"
+        name
+        for (name,) in rows(
+            old_warehouse,
+            "select column_name from duckdb_columns() where table_name = 'assessments'",
         )
     }

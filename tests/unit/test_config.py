@@ -80,3 +80,36 @@ def test_the_schedule_is_checked(tmp_path, monkeypatch, flags, message):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UnusableInput, match=message):
         check_schedule(load_settings(flags))
+
+
+def test_the_new_settings_have_their_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LIVER_AUDIT_CONFIG", raising=False)
+    settings = load_settings(NO_FLAGS)
+    assert settings.rules.name == "rules" and settings.rules.is_absolute()
+    assert settings.opcs_version_date == "procedure_date"
+
+
+@pytest.mark.parametrize("value", ["procedure_date", "episode_end", "episode_start", "admission"])
+def test_opcs_version_date_takes_the_four_dates(tmp_path, value):
+    config = write_config(tmp_path, f'opcs_version_date = "{value}"\n')
+    assert load_settings(NO_FLAGS, str(config)).opcs_version_date == value
+
+
+def test_another_opcs_version_date_is_refused_in_one_line_naming_where_it_came_from(tmp_path):
+    config = write_config(tmp_path, 'opcs_version_date = "discharge"\n')
+    with pytest.raises(UnusableInput, match=f"^{config}: opcs_version_date 'discharge'") as error:
+        load_settings(NO_FLAGS, str(config))
+    assert "procedure_date, episode_end, episode_start or admission" in str(error.value)
+    assert "\n" not in str(error.value)
+    with pytest.raises(UnusableInput, match="^--opcs-version-date: opcs_version_date 'x'"):
+        load_settings({"opcs_version_date": "x"}, str(config))
+
+
+def test_environment_knobs_that_are_settings_are_read_into_the_settings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LIVER_AUDIT_MEMORY_LIMIT", "3GB")
+    settings = load_settings(NO_FLAGS)
+    assert settings.memory_limit == "3GB"
+    assert settings.sources["memory_limit"] == "LIVER_AUDIT_MEMORY_LIMIT"
+    assert settings.load_workers == 2 and settings.sources["load_workers"] == "default"
