@@ -1,6 +1,7 @@
 """Running the rule catalogue over the episodes to assess: each rule's findings, in one shape."""
 
 import duckdb
+import pandera.errors as pa_errors
 
 from liver_audit.errors import StageFailed
 from liver_audit.warehouse import sql
@@ -36,9 +37,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     try:
         for rule_id, query in rules:
             text = findings_query.replace("{rule_query}", query.strip().removesuffix(";"))
-            findings = con.sql(text, params={"rule_id": rule_id}).pl()
-            Finding.validate(findings)  # the findings-out contract; a failure is a bug
-            check_outcomes_declared(con, rule_id, findings)
+            findings = rule_findings(con, rule_id, text)
             con.register("findings", findings)
             con.execute(
                 "insert into assessments by name select ? as run_id, * from findings", [run_id]
@@ -54,6 +53,30 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         con.rollback()
         raise
     return found
+
+
+def rule_findings(con: duckdb.DuckDBPyConnection, rule_id: str, text: str):
+    """The rule's findings, checked against the findings contract. A rule whose query does
+    not run or whose findings break the contract is a bug in the rule: named in one line, by
+    rule, column and reason, with DuckDB's words only where they cannot hold row values."""
+    try:
+        findings = con.sql(text, params={"rule_id": rule_id}).pl()
+    except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException) as error:
+        first_line = str(error).splitlines()[0]
+        raise StageFailed(f"rule {rule_id}: its query does not run: {first_line}") from None
+    except duckdb.Error as error:
+        raise StageFailed(f"rule {rule_id}: its query failed: {type(error).__name__}") from None
+    check_outcomes_declared(con, rule_id, findings)
+    try:
+        Finding.validate(findings)
+    except pa_errors.SchemaError as error:
+        column = getattr(error.schema, "name", None) or "(the table)"
+        reason = error.reason_code.value if error.reason_code else "check failed"
+        raise StageFailed(
+            f"rule {rule_id}: its findings do not fit schemas/assessments.py Finding: "
+            f"column {column}: {reason}"
+        ) from None
+    return findings
 
 
 def check_outcomes_declared(con: duckdb.DuckDBPyConnection, rule_id: str, findings) -> None:

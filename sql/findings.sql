@@ -2,7 +2,8 @@
 -- judgement (judged: episode, position, code, outcome, codes expected and found, message,
 -- standard) with the rule's severity and needs-action for that outcome, the standard cited
 -- (the query's, else the rule's), the OPCS version in force, provider and dates.
--- assess.py puts the rule's query (rules/<id>/query.sql) in the judged CTE.
+-- assess.py puts the rule's query (rules/<id>/query.sql) in the judged CTE; its columns are
+-- cast to the shape's types here, so a rule may write `null as expected_codes`.
 with
 
 judged as (
@@ -13,17 +14,17 @@ final as (
     select
         $rule_id as rule_id,
         rule_catalogue.catalogue_version,
-        judged.episode_id,
-        judged.position,
-        judged.procedure_code,
-        judged.outcome,
+        judged.episode_id::varchar as episode_id,
+        judged.position::integer as position,
+        judged.procedure_code::varchar as procedure_code,
+        judged.outcome::varchar as outcome,
         rule_outcomes.severity,
         rule_outcomes.needs_action,
-        judged.expected_codes,
-        judged.found_codes,
-        coalesce(judged.standard, rule_catalogue.standards) as standard,
+        judged.expected_codes::varchar as expected_codes,
+        judged.found_codes::varchar as found_codes,
+        coalesce(judged.standard::varchar, rule_catalogue.standards) as standard,
         procedures_to_assess.opcs_version,
-        judged.message,
+        judged.message::varchar as message,
         episodes.provider_code,
         episodes.admission_date,
         episodes.episode_start_date,
