@@ -9,10 +9,10 @@ import shutil
 import duckdb
 import pytest
 
-from liver_audit.warehouse import schema as warehouse_schema
 from liver_audit.assess import assess
 from liver_audit.errors import WarehouseOutdated
 from liver_audit.warehouse import connect, open_read_only
+from liver_audit.warehouse import schema as warehouse_schema
 from tests.conftest import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "warehouse-schema-2.duckdb.gz"
