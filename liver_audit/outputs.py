@@ -85,13 +85,12 @@ def run_catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
 def rule_summaries(con: duckdb.DuckDBPyConnection, run_id: str, catalogue: Catalogue) -> list[dict]:
     """Per rule, in catalogue order: its findings in the run, how many compliant (severity
     pass) and needing action, and the count of each of its outcomes (every one, 0 too)."""
-    counts = dict(
-        (tuple(key), n)
-        for *key, n in con.execute(
-            "select rule_id, outcome, count(*) from assessments where run_id = ? group by all",
-            [run_id],
+    counts = {
+        (rule_id, outcome): n
+        for rule_id, outcome, n in con.execute(
+            sql("summary/findings_by_outcome"), {"run_id": run_id}
         ).fetchall()
-    )
+    }
     summaries = []
     for rule in catalogue.rules:
         outcomes = [
@@ -118,66 +117,13 @@ def rule_summaries(con: duckdb.DuckDBPyConnection, run_id: str, catalogue: Catal
 def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
     """The run's counts: nothing episode-level, so safe for logs and Prefect artifacts."""
     catalogue = run_catalogue(con)
-    files = con.sql(
-        """
-        select file_name, file_kind, file_format, sha256, rows_read, rows_loaded, rows_quarantined,
-            rows_unchanged
-        from input_files where run_id in (select run_id from reported_runs(?))
-        order by file_id
-        """,
-        params=[run_id],
-    ).pl()
+    run = {"run_id": run_id}
+    files = con.sql(sql("summary/files"), params=run).pl()
     rules = rule_summaries(con, run_id, catalogue)
-    (procedures,) = con.execute(
-        "select count(distinct (episode_id, position)) from assessments where run_id = ?",
-        [run_id],
-    ).fetchall()[0]
-    reasons = dict(
-        con.execute(
-            """
-            select reason, count(distinct (quarantine.file_id, source_row))
-            from quarantine inner join input_files using (file_id)
-            where input_files.run_id in (select run_id from reported_runs(?)) group by reason order by reason
-            """,
-            [run_id],
-        ).fetchall()
-    )
-    theatre = (
-        con.sql(
-            """
-        with run_theatre as (
-            select theatre_records.*
-            from theatre_records inner join input_files using (file_id)
-            where input_files.run_id in (select run_id from reported_runs(?))
-        )
-        select
-            count(*) as records_loaded,
-            count(*) filter (where approach is null) as records_with_unknown_approach,
-            (select count(*) from documented_approaches
-             where documentation_status = 'conflicting'
-             and episode_id in (select episode_id from run_theatre)) as episodes_with_conflicting_records,
-            count(distinct episode_id) filter (
-                where episode_id not in (select episode_id from episodes)
-            ) as episodes_not_in_warehouse,
-        from run_theatre
-        """,
-            params=[run_id],
-        )
-        .pl()
-        .to_dicts()[0]
-    )
-    # A file skipped because a run this one reports loaded it is no skip in these files.
-    ledger = con.sql(
-        """
-        select action, file_name, reason from ledger
-        where run_id in (select run_id from reported_runs($run))
-            and (action = 'refused' or action = 'skipped' and sha256 not in (
-                select sha256 from input_files
-                where run_id in (select run_id from reported_runs($run))))
-        order by seen_at, file_name
-        """,
-        params={"run": run_id},
-    ).fetchall()
+    (procedures,) = con.execute(sql("summary/procedures_assessed"), run).fetchall()[0]
+    reasons = dict(con.execute(sql("summary/quarantine_reasons"), run).fetchall())
+    theatre = con.sql(sql("summary/theatre"), params=run).pl().to_dicts()[0]
+    ledger = con.execute(sql("summary/files_skipped_or_refused"), run).fetchall()
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,
