@@ -25,14 +25,14 @@ final as (
         coalesce(judged.standard::varchar, rule_catalogue.standards) as standard,
         procedures_to_assess.opcs_version,
         judged.message::varchar as message,
-        episodes.provider_code,
-        episodes.admission_date,
-        episodes.episode_start_date,
-        episodes.episode_end_date,
+        episodes_to_assess.provider_code,
+        episodes_to_assess.admission_date,
+        episodes_to_assess.episode_start_date,
+        episodes_to_assess.episode_end_date,
         procedures_to_assess.procedure_date,
     from judged
     inner join rule_catalogue on rule_catalogue.rule_id = $rule_id
-    inner join episodes on episodes.episode_id = judged.episode_id
+    inner join episodes_to_assess on episodes_to_assess.episode_id = judged.episode_id
     left join procedures_to_assess
         on procedures_to_assess.episode_id = judged.episode_id
         and procedures_to_assess.position = judged.position

@@ -11,14 +11,13 @@ dated as (
         procedures.procedure_code,
         procedures.procedure_date,
         case $version_date
-            when 'procedure_date' then coalesce(procedures.procedure_date, episodes.episode_end_date)
-            when 'episode_end' then episodes.episode_end_date
-            when 'episode_start' then episodes.episode_start_date
-            when 'admission' then episodes.admission_date
+            when 'procedure_date' then coalesce(procedures.procedure_date, episodes_to_assess.episode_end_date)
+            when 'episode_end' then episodes_to_assess.episode_end_date
+            when 'episode_start' then episodes_to_assess.episode_start_date
+            when 'admission' then episodes_to_assess.admission_date
         end as version_day,
     from procedures
-    semi join episodes_to_assess using (episode_id)
-    inner join episodes using (episode_id)
+    inner join episodes_to_assess using (episode_id)
 )
 
 select
