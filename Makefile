@@ -29,8 +29,11 @@ $(INSTALLED): pyproject.toml requirements.lock
 run: $(INSTALLED)
 	$(VENV)/bin/liver-audit run data/sample/episodes.csv --theatre data/sample/theatre.csv
 
+# make test on both cores (each test has its own tmp paths; each worker process its own
+# Prefect home, tests/conftest.py); make test-all (CI) runs one at a time, as the kill,
+# server and fan-out tests time what they see.
 test: $(INSTALLED)
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow"
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow" -n 2
 
 test-all: $(INSTALLED)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
