@@ -2,9 +2,14 @@
 episode, and the latest findings follow the latest delivery. (The rules' decision tables
 are their cases: rules/<id>/cases.md, run by tests/rules/.)"""
 
+import shutil
+
 import pytest
 
 from liver_audit.assess import assess
+from liver_audit.catalogue import RULES_DIR
+from liver_audit.config import default_settings
+from liver_audit.warehouse import connect, load_reference_tables
 from tests.tables import episode_extract, load, parse_table, theatre_file
 
 THEATRE_CASES = """
@@ -64,3 +69,21 @@ def test_a_later_theatre_file_reassesses_the_episode(fresh_db, tmp_path):
     load(fresh_db, theatre, "theatre_records", run_id="run-2")
     assess(fresh_db, "run-2")
     assert latest(fresh_db) == [("1", 1, "wrong_approach_code")]
+
+
+def test_a_rule_that_no_longer_finds_anything_leaves_no_latest_finding(tmp_path):
+    """A new catalogue re-assesses every episode; a rule that now gives the episode no
+    finding must not leave the old catalogue's finding standing as the latest."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    definition = rules / "approach_code_directly_after" / "rule.toml"
+    definition.write_text(definition.read_text().replace('"J022", "J023", "J024"', '"J022"'))
+    con = connect(":memory:")
+    load(con, episode_extract(tmp_path / "a.txt", [{"EPIKEY": "1", "codes": "J023 Z301 Y752"}]), run_id="run-1")
+    assess(con, "run-1")
+    query = "select outcome from latest_assessments where rule_id = 'approach_code_directly_after'"
+    assert con.sql(query).fetchall() == [("approach_code_not_directly_after",)]
+    load_reference_tables(con, default_settings(rules=rules))
+    assess(con, "run-2")
+    assert con.sql(query).fetchall() == []
+    con.close()
