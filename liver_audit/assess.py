@@ -13,10 +13,10 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     interrupted run loaded but never assessed), or of every file when the catalogue has
     changed since the last assessment, by every rule of the catalogue the warehouse holds
     (load_reference_tables). Returns the findings."""
-    (catalogue_version, version_date) = con.execute(
-        "select catalogue_version, opcs_version_date from assessment_settings"
+    (catalogue_version, version_date, synonyms_version) = con.execute(
+        "select catalogue_version, opcs_version_date, synonyms_version from assessment_settings"
     ).fetchall()[0]
-    assessed_with = f"{catalogue_version} {version_date}"
+    assessed_with = f"{catalogue_version} {version_date} {synonyms_version}"
     last = con.execute("select value from warehouse_info where key = 'assessed_with'").fetchall()
     # Rule queries read these (rules/README.md); temp tables live as long as the session.
     con.execute(

@@ -73,3 +73,8 @@ create or replace temp macro opcs_dotted(code) as
 -- A list of codes as coders write them, for a finding's message: 'Y71.4, Y75.2'.
 create or replace temp macro opcs_dotted_list(codes) as
     array_to_string(list_transform(codes, lambda c: opcs_dotted(c)), ', ');
+
+-- A theatre system's free-text approach as the synonym table holds it: trimmed, case-folded,
+-- runs of white space as one space ('  Robot  converted ' -> 'robot converted').
+create or replace temp macro approach_key(text) as
+    lower(trim(regexp_replace(text, '\s+', ' ', 'g')));

@@ -31,7 +31,7 @@ final as (
         approach_synonyms.approach,
     from cleaned
     left join approach_synonyms
-        on lower(regexp_replace(cleaned.approach_text, '\s+', ' ', 'g')) = approach_synonyms.synonym
+        on approach_key(cleaned.approach_text) = approach_synonyms.synonym
 )
 
 select * from final

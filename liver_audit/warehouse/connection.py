@@ -55,6 +55,7 @@ def connect(
         # it has spilled, setting its temp directory again, even to the same, raises.
         if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != str(temp):
             con.execute("set temp_directory = ?", [str(temp)])
+    con.execute(sql("macros"))  # temporary: per connection
     key = None if str(path) == ":memory:" else str(Path(path).resolve())
     if key is None or key not in _SET_UP:
         con.execute(sql("warehouse"))
@@ -84,7 +85,6 @@ def connect(
         repoint_raw_views(con)
         if key:
             _SET_UP.add(key)
-    con.execute(sql("macros"))  # temporary: per connection
     return con
 
 

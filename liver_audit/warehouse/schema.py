@@ -1,5 +1,6 @@
 """The warehouse's schema: the SQL in sql/, the schema version, the reference tables."""
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -71,9 +72,9 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> str:
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
     """(Re)create the reference tables from data/: code titles, OPCS-4 versions, the approach
-    synonym table (or the one the settings name), and the rule catalogue of the settings'
-    rules folder (rule_catalogue, rule_codes, ...), with what the rules are run with
-    (assessment_settings)."""
+    synonym table (or the one the settings name; the theatre records held are matched again
+    with it), and the rule catalogue of the settings' rules folder (rule_catalogue,
+    rule_codes, ...), with what the rules are run with (assessment_settings)."""
     catalogue = load_catalogue(settings.rules if settings else RULES_DIR)
     synonyms = Path(settings.synonyms if settings else REFERENCE_DIR / "approach_synonyms.csv")
     opcs_version_date = settings.opcs_version_date if settings else "procedure_date"
@@ -99,15 +100,17 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
     )
     con.execute(
         "create or replace table approach_synonyms as "
-        "select lower(trim(synonym)) as synonym, approach "
+        "select approach_key(synonym) as synonym, approach "
         "from read_csv(?, header = true, all_varchar = true)",
         [str(synonyms)],
     )
+    con.execute(sql("theatre_records_rematched"))
     tables = catalogue.tables() | {
         "assessment_settings": pl.DataFrame(
             {
                 "catalogue_version": [catalogue.version],
                 "opcs_version_date": [opcs_version_date],
+                "synonyms_version": [hashlib.sha256(synonyms.read_bytes()).hexdigest()[:12]],
                 "rules_folder": [str(catalogue.folder)],
             }
         )  # fmt: skip
@@ -139,15 +142,24 @@ def check_synonyms(con: duckdb.DuckDBPyConnection, path: Path, approaches: set[s
         raise UnusableInput(
             f"{path}: row 0 (header): missing column(s) {', '.join(sorted(missing))}"
         )
+    # The key staging matches on (approach_key in sql/macros.sql), so a repeat is one there.
+    keys = [
+        key
+        for (key,) in con.execute(
+            "select approach_key(synonym) from read_csv(?, header = true, all_varchar = true)",
+            [str(path)],
+        ).fetchall()
+    ]
     seen: set[str] = set()
-    for row_number, (synonym, approach) in enumerate(rows.select("synonym", "approach").rows(), 1):
-        if not synonym or not synonym.strip():
+    for row_number, ((synonym, approach), key) in enumerate(
+        zip(rows.select("synonym", "approach").rows(), keys, strict=True), 1
+    ):
+        if not key:
             raise UnusableInput(f"{path}: row {row_number}: field synonym is empty")
         if approach not in approaches:
             raise UnusableInput(
                 f"{path}: row {row_number}: field approach must be one of {', '.join(sorted(approaches))}"
             )
-        key = synonym.strip().lower()
         if key in seen:
             raise UnusableInput(f"{path}: row {row_number}: field synonym repeats an earlier row")
         seen.add(key)

@@ -35,7 +35,7 @@ def insert_case(con, case: dict, episode_id: str = "1", file_id: int = 1) -> Non
             con.execute(
                 "insert into theatre_records (episode_id, operation_date, approach_text, approach, "
                 "file_id) select ?, ?, ?, (select approach from approach_synonyms "
-                "where synonym = lower(trim(?))), ?",
+                "where synonym = approach_key(?)), ?",
                 [episode_id, day, text, text, file_id],
             )
 

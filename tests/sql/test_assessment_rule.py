@@ -79,7 +79,11 @@ def test_a_rule_that_no_longer_finds_anything_leaves_no_latest_finding(tmp_path)
     definition = rules / "approach_code_directly_after" / "rule.toml"
     definition.write_text(definition.read_text().replace('"J022", "J023", "J024"', '"J022"'))
     con = connect(":memory:")
-    load(con, episode_extract(tmp_path / "a.txt", [{"EPIKEY": "1", "codes": "J023 Z301 Y752"}]), run_id="run-1")
+    load(
+        con,
+        episode_extract(tmp_path / "a.txt", [{"EPIKEY": "1", "codes": "J023 Z301 Y752"}]),
+        run_id="run-1",
+    )
     assess(con, "run-1")
     query = "select outcome from latest_assessments where rule_id = 'approach_code_directly_after'"
     assert con.sql(query).fetchall() == [("approach_code_not_directly_after",)]
