@@ -108,6 +108,11 @@ class Catalogue:
                     pl.String,
                 ),  # fmt: skip
             ),
+            "rule_opcs_versions": pl.DataFrame(
+                [(r.id, version) for r in self.rules for version in r.opcs_versions],
+                schema=dict.fromkeys(["rule_id", "opcs_version"], pl.String),
+                orient="row",
+            ),
             "rule_standards": pl.DataFrame(
                 [
                     {

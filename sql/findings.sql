@@ -1,7 +1,8 @@
 -- The findings of one rule ($rule_id) in the shape every rule's findings share: its query's
 -- judgement (judged: episode, position, code, outcome, codes expected and found, message,
 -- standard) with the rule's severity and needs-action for that outcome, the standard cited
--- (the query's, else the rule's), the OPCS version in force, provider and dates.
+-- (the query's, else the rule's), the OPCS version in force, provider and dates; only
+-- under the OPCS-4 versions the rule applies to.
 -- assess.py puts the rule's query (rules/<id>/query.sql) in the judged CTE; its columns are
 -- cast to the shape's types here, so a rule may write `null as expected_codes`.
 with
@@ -38,6 +39,12 @@ final as (
         and procedures_to_assess.position = judged.position
     left join rule_outcomes
         on rule_outcomes.rule_id = $rule_id and rule_outcomes.outcome = judged.outcome
+    -- A rule applies under the OPCS-4 versions its rule.toml names (opcs_versions): what it
+    -- judged of a procedure dated under another version is no finding.
+    where procedures_to_assess.opcs_version_assumed is null
+        or procedures_to_assess.opcs_version_assumed in (
+            select opcs_version from rule_opcs_versions where rule_id = $rule_id
+        )
 )
 
 select * from final

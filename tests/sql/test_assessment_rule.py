@@ -10,6 +10,7 @@ from liver_audit.assess import assess
 from liver_audit.catalogue import RULES_DIR
 from liver_audit.config import default_settings
 from liver_audit.warehouse import connect, load_reference_tables
+from tests.rules.cases import insert_case
 from tests.tables import episode_extract, load, parse_table, theatre_file
 
 THEATRE_CASES = """
@@ -90,4 +91,24 @@ def test_a_rule_that_no_longer_finds_anything_leaves_no_latest_finding(tmp_path)
     load_reference_tables(con, default_settings(rules=rules))
     assess(con, "run-2")
     assert con.sql(query).fetchall() == []
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("day", "findings"), [("2023-03-31", 0), ("2023-04-01", 1), ("2026-04-01", 1)]
+)
+def test_a_rule_applies_under_the_opcs_versions_it_names(tmp_path, day, findings):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    definition = rules / "subsidiary_code_in_primary_position" / "rule.toml"
+    text = definition.read_text()
+    named = text[text.index("opcs_versions = ") :].splitlines()[0]
+    definition.write_text(text.replace(named, 'opcs_versions = ["OPCS-4.10", "OPCS-4.11"]'))
+    con = connect(":memory:")
+    load_reference_tables(con, default_settings(rules=rules))
+    insert_case(con, {"codes": "Y75.2 J02.3", "theatre": ".", "date": day})
+    assess(con, "run-1")
+    assert con.sql(
+        "select count(*) from assessments where rule_id = 'subsidiary_code_in_primary_position'"
+    ).fetchall() == [(findings,)]
     con.close()
