@@ -142,12 +142,13 @@ assessed as (
         *,
         case
             when len(not_in_force_found) > 0 then 'approach_code_not_in_force'
+            -- documented open: any approach code is wrong, however many (issue 13's table)
+            when documented_approach = 'open' then
+                case when approach_codes_found > 0 then 'wrong_approach_code' else 'open_procedure' end
             when (len(failed_found) > 0 and len(minimal_access_found) > 0)
                 or len(list_distinct(minimal_access_found)) > 1
                 or len(list_distinct(failed_found)) > 1
                 then 'conflicting_approach_codes'
-            when documented_approach = 'open' then
-                case when approach_codes_found > 0 then 'wrong_approach_code' else 'open_procedure' end
             when documented_approach is not null then
                 case
                     when list_contains(run_codes, expected_code) then 'compliant'
@@ -193,7 +194,9 @@ final as (
         documented_text || '; ' || case outcome
             when 'approach_code_not_in_force' then
                 opcs_dotted_list(not_in_force_found) || ' is not in the OPCS-4 version in force on its date ('
-                || coalesce(opcs_version_assumed, 'unknown') || '): before 1 April 2023 a conversion to open is Y71.4'
+                || coalesce(opcs_version_assumed, 'unknown') || case when documented_approach = 'open'
+                    then '), and an open procedure carries no approach code'
+                    else '): before 1 April 2023 a conversion to open is Y71.4' end
             when 'conflicting_approach_codes' then
                 found_text || ' contradict each other: '
                 || case when len(failed_found) > 0 and len(minimal_access_found) > 0
@@ -225,6 +228,8 @@ final as (
             else case
                 when documented_approach = 'robotic' then 'PCSY17'
                 when documented_approach like '%converted%' then 'PGCS4'
+                -- documented open, coded as a conversion: PGCS4 says what Y71.4/Y72.1 mean
+                when documented_approach = 'open' and len(failed_found) > 0 then 'PGCS4'
                 when documented_approach is not null then 'IPG135'
                 when list_contains(minimal_access_found, 'Y753') then 'PCSY17'
                 when len(failed_found) > 0 then 'PGCS4'

@@ -1,6 +1,7 @@
 """A rule case as warehouse rows: one episode, its codes by position, its theatre records,
 inserted straight into an in-memory warehouse (no files, no loader), then assessed."""
 
+import re
 from datetime import date, timedelta
 
 from liver_audit.assess import assess
@@ -52,3 +53,9 @@ def case_outcomes(con, case: dict, rule_id: str) -> list[str]:
 
 def expected_outcomes(case: dict) -> list[str]:
     return [] if case["outcomes"] in ("", ".") else case["outcomes"].split()
+
+
+def standard_ids(text: str) -> set[str]:
+    """The standards a case or finding names: 'PCSY6, PCSY7 (image control)' -> both ids
+    (words in brackets are notes)."""
+    return {part.strip() for part in re.sub(r"\([^)]*\)", "", text).split(",") if part.strip()}

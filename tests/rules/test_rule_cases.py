@@ -3,7 +3,7 @@
 import pytest
 
 from liver_audit.catalogue import load_catalogue
-from tests.rules.cases import case_outcomes, expected_outcomes
+from tests.rules.cases import case_outcomes, expected_outcomes, standard_ids
 
 CATALOGUE = load_catalogue()
 CASES = [(rule, case) for rule in CATALOGUE.rules for case in rule.cases]
@@ -14,6 +14,13 @@ CASES = [(rule, case) for rule in CATALOGUE.rules for case in rule.cases]
 )
 def test_rule_case(fresh_db, rule, case):
     assert case_outcomes(fresh_db, case, rule.id) == expected_outcomes(case)
+    # the standard the case follows is one the rule enforces, and one its findings cite
+    cited = fresh_db.execute(
+        "select standard from assessments where rule_id = ?", [rule.id]
+    ).fetchall()
+    assert standard_ids(case["standard"]) <= {standard["id"] for standard in rule.standards}
+    if cited:
+        assert standard_ids(case["standard"]) <= {i for (s,) in cited for i in standard_ids(s)}
 
 
 @pytest.mark.parametrize("rule", CATALOGUE.rules, ids=[rule.id for rule in CATALOGUE.rules])
