@@ -2,6 +2,7 @@
 
 import duckdb
 import pandera.errors as pa_errors
+import polars as pl
 
 from liver_audit.errors import StageFailed
 from liver_audit.warehouse import sql
@@ -66,7 +67,7 @@ def rule_findings(con: duckdb.DuckDBPyConnection, rule_id: str, text: str):
         raise StageFailed(f"rule {rule_id}: its query does not run: {first_line}") from None
     except duckdb.Error as error:
         raise StageFailed(f"rule {rule_id}: its query failed: {type(error).__name__}") from None
-    check_outcomes_declared(con, rule_id, findings)
+    check_outcomes_declared(con, rule_id, findings, text)
     try:
         Finding.validate(findings)
     except pa_errors.SchemaError as error:
@@ -79,16 +80,26 @@ def rule_findings(con: duckdb.DuckDBPyConnection, rule_id: str, text: str):
     return findings
 
 
-def check_outcomes_declared(con: duckdb.DuckDBPyConnection, rule_id: str, findings) -> None:
-    """Every outcome a rule's query gives is one its rule.toml declares (a rule's bug,
-    named by rule and outcome: both are the rule's words, not data)."""
-    undeclared = con.execute(
-        "select distinct outcome from findings where outcome not in "
-        "(select outcome from rule_outcomes where rule_id = ?) order by 1",
-        [rule_id],
-    ).fetchall()
+def check_outcomes_declared(
+    con: duckdb.DuckDBPyConnection, rule_id: str, findings: pl.DataFrame, query: str
+) -> None:
+    """Every outcome a rule's query gives is one its rule.toml declares (a rule's bug). The
+    outcomes are named only when the query writes them as literals: the rule's words. One it
+    does not write came from the data, and is counted, not shown."""
+    declared = [
+        outcome
+        for (outcome,) in con.execute(
+            "select outcome from rule_outcomes where rule_id = ?", [rule_id]
+        ).fetchall()
+    ]
+    undeclared = sorted(
+        findings.filter(~pl.col("outcome").is_in(declared))["outcome"].unique().to_list(),
+        key=str,
+    )
     if undeclared:
-        names = ", ".join(str(outcome) for (outcome,) in undeclared)
+        written = [o for o in undeclared if o is not None and f"'{o}'" in query]
+        withheld = len(undeclared) - len(written)
+        names = ", ".join(written + ([f"{withheld} not written in its query"] if withheld else []))
         raise StageFailed(
             f"rule {rule_id}: its query gave outcome(s) not in its rule.toml: {names}"
         )

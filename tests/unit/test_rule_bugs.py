@@ -22,6 +22,10 @@ CASE = {"codes": "Y75.2 J02.3", "theatre": ".", "date": "."}
         ("then 'subsidiary_code_in_primary_position' else 'compliant'",
          "then 'not_a_declared_outcome' else 'compliant'",
          f"rule {RULE}: its query gave outcome(s) not in its rule.toml: not_a_declared_outcome"),
+        ("then 'subsidiary_code_in_primary_position' else 'compliant'",
+         "then first_code else 'compliant'",
+         f"rule {RULE}: its query gave outcome(s) not in its rule.toml: "
+         "1 not written in its query"),  # Y752, from the data: not shown
         ("first_position as position,", "first_positon as position,",
          f"rule {RULE}: its query does not run: Binder Error: Referenced column "
          '"first_positon" not found in FROM clause!'),
