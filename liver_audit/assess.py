@@ -71,11 +71,14 @@ def rule_findings(con: duckdb.DuckDBPyConnection, rule_id: str, text: str):
     try:
         Finding.validate(findings)
     except pa_errors.SchemaError as error:
-        column = getattr(error.schema, "name", None) or "(the table)"
         reason = error.reason_code.value if error.reason_code else "check failed"
+        what = (
+            "two findings share an episode and position"
+            if reason == "duplicates"
+            else f"column {getattr(error.schema, 'name', None)}: {reason}"
+        )
         raise StageFailed(
-            f"rule {rule_id}: its findings do not fit schemas/assessments.py Finding: "
-            f"column {column}: {reason}"
+            f"rule {rule_id}: its findings do not fit schemas/assessments.py Finding: {what}"
         ) from None
     return findings
 

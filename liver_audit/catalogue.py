@@ -8,20 +8,23 @@ here are what the warehouse holds of the catalogue (rule_catalogue, rule_codes, 
 
 import csv
 import hashlib
-import re
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal, get_args
 
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from liver_audit import ROOT
 from liver_audit.errors import UnusableInput
 
 RULES_DIR = ROOT / "rules"
 OPCS_VERSIONS = ROOT / "data" / "reference" / "opcs_versions.csv"
-SEVERITIES = ["pass", "info", "warning", "error"]
+Severity = Literal["pass", "info", "warning", "error"]  # `pass` outcomes count as compliant
+SEVERITIES = list(get_args(Severity))
 CASE_COLUMNS = ["case", "codes", "theatre", "date", "outcomes", "standard"]
 
 
@@ -62,9 +65,6 @@ class Catalogue:
     version: str  # from the rules' definitions and queries: any change gives a new one
     rules: list[Rule]
     folder: Path
-
-    def rule(self, rule_id: str) -> Rule:
-        return next(rule for rule in self.rules if rule.id == rule_id)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """The catalogue as the warehouse's rule_* tables (the rule queries join to them)."""
@@ -183,13 +183,18 @@ def opcs_versions() -> list[dict]:
 
 
 def load_catalogue(folder: str | Path = RULES_DIR) -> Catalogue:
-    return _load(Path(folder).resolve())
+    """The rules of `folder`, read again whenever a file in it has changed (a long-lived
+    `liver-audit serve` runs the rules as they are), else from memory."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise UnusableInput(f"{folder}: no such rules folder")
+    files = sorted(path for path in folder.glob("*/*") if path.is_file())
+    return _load(folder, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
 
 
 @cache
-def _load(folder: Path) -> Catalogue:
-    if not folder.is_dir():
-        raise UnusableInput(f"{folder}: no such rules folder")
+def _load(folder: Path, files: tuple) -> Catalogue:
+    """`files`: each file's path, modification time and size, so that an edit is a new key."""
     rules = [load_rule(path) for path in sorted(folder.iterdir()) if (path / "rule.toml").is_file()]
     if not rules:
         raise UnusableInput(f"{folder}: no rule folders (each needs a rule.toml)")
@@ -200,6 +205,52 @@ def _load(folder: Path) -> Catalogue:
     return Catalogue(version=digest.hexdigest()[:12], rules=rules, folder=folder)
 
 
+class _Definition(BaseModel):
+    """Every field of a rule.toml, typed: an unknown key, a missing one or a value of the
+    wrong type is refused (a typo in needs_action must not pass as true)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class StandardEntry(_Definition):
+    id: str = Field(min_length=1)
+    document: str = Field(min_length=1)
+    section: str | None = None
+    page: str | int | None = None
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def page_or_url(self):
+        if self.page is None and not self.url:
+            raise ValueError("needs a page or a url")
+        return self
+
+
+class OutcomeEntry(_Definition):
+    outcome: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    severity: Severity
+    needs_action: bool
+    description: str = Field(min_length=1)
+
+
+class CodeMapEntry(_Definition):
+    key: str = Field(min_length=1)
+    code: str = Field(pattern=r"^[A-Z][0-9]{2,3}$")
+    first: str | None = Field(None, alias="from")
+    last: str | None = Field(None, alias="until")
+
+
+class RuleDefinition(_Definition):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str = Field(min_length=1)
+    checks: str = Field(min_length=1)
+    opcs_versions: list[str] = Field(min_length=1)
+    standards: list[StandardEntry] = Field(min_length=1)
+    code_lists: dict[str, list[str]] = {}
+    code_maps: dict[str, list[CodeMapEntry]] = {}
+    outcomes: list[OutcomeEntry] = Field(min_length=1)
+
+
 def load_rule(folder: Path) -> Rule:
     """One rule folder, checked: a problem is one line naming the file and the field."""
     definition = folder / "rule.toml"
@@ -207,77 +258,88 @@ def load_rule(folder: Path) -> Rule:
         data = tomllib.loads(definition.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UnusableInput(f"{definition}: not valid TOML ({error})") from None
-
-    def need(key: str, kind: type):
-        if not isinstance(data.get(key), kind):
-            raise UnusableInput(f"{definition}: field {key} missing or not a {kind.__name__}")
-        return data[key]
-
-    if need("id", str) != folder.name:
-        raise UnusableInput(f"{definition}: field id must be the folder's name, {folder.name}")
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", folder.name):
-        raise UnusableInput(f"{definition}: a rule's id is lower-case letters, digits and _")
-    known = {v["version"] for v in opcs_versions()}
-    versions = need("opcs_versions", list)
-    if not set(versions) <= known:
+    try:
+        rule = RuleDefinition.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]  # its msg names the problem, never the value
         raise UnusableInput(
-            f"{definition}: field opcs_versions: known versions are {sorted(known)}"
-        )
-    standards = need("standards", list)
-    for number, standard in enumerate(standards, 1):
-        if not (standard.get("id") and standard.get("document")):
-            raise UnusableInput(f"{definition}: standards entry {number} needs id and document")
-    outcomes = []
-    for number, entry in enumerate(need("outcomes", list), 1):
-        try:
-            outcome = Outcome(
-                entry["outcome"], entry["severity"], entry["needs_action"], entry["description"]
-            )
-        except (KeyError, TypeError):
-            raise UnusableInput(
-                f"{definition}: outcomes entry {number} needs outcome, severity, needs_action "
-                "and description"
-            ) from None
-        if outcome.severity not in SEVERITIES:
-            raise UnusableInput(
-                f"{definition}: outcomes entry {number}: severity must be one of {', '.join(SEVERITIES)}"
-            )
-        outcomes.append(outcome)
-    code_maps = data.get("code_maps", {})
-    for name, entries in code_maps.items():
+            f"{definition}: field {field_name(first['loc'])}: {first['msg']}"
+        ) from None
+    if rule.id != folder.name:
+        raise UnusableInput(f"{definition}: field id must be the folder's name, {folder.name}")
+    versions = [v["version"] for v in opcs_versions()]
+    check_versions(definition, "opcs_versions", rule.opcs_versions, versions)
+    names = [o.outcome for o in rule.outcomes]
+    if len(set(names)) != len(names):
+        raise UnusableInput(f"{definition}: field outcomes: an outcome is declared twice")
+    for name, entries in rule.code_maps.items():
+        spans = []
         for number, entry in enumerate(entries, 1):
-            if not {"key", "code"} <= set(entry) or not {
-                entry.get("from"),
-                entry.get("until"),
-            } <= known | {None}:
+            where = f"code_maps.{name} entry {number}"
+            check_versions(definition, where, [v for v in (entry.first, entry.last) if v], versions)
+            first = versions.index(entry.first) if entry.first else 0
+            last = versions.index(entry.last) if entry.last else len(versions) - 1
+            if any(key == entry.key and first <= b and a <= last for key, a, b in spans):
                 raise UnusableInput(
-                    f"{definition}: code_maps.{name} entry {number} needs key and code, and "
-                    "from/until must be known OPCS versions"
+                    f"{definition}: field {where}: key {entry.key} is mapped twice for one "
+                    "OPCS-4 version"
                 )
-    query = folder / "query.sql"
-    if not query.is_file():
-        raise UnusableInput(f"{folder}: rule has no query.sql")
+            spans.append((entry.key, first, last))
     return Rule(
-        id=data["id"],
-        title=need("title", str),
-        checks=need("checks", str),
-        standards=standards,
-        opcs_versions=versions,
-        code_lists=data.get("code_lists", {}),
-        code_maps=code_maps,
-        outcomes=outcomes,
-        query=query.read_text(),
+        id=rule.id,
+        title=rule.title,
+        checks=rule.checks,
+        standards=[s.model_dump(exclude_none=True) for s in rule.standards],
+        opcs_versions=rule.opcs_versions,
+        code_lists=rule.code_lists,
+        code_maps={
+            name: [e.model_dump(by_alias=True, exclude_none=True) for e in entries]
+            for name, entries in rule.code_maps.items()
+        },
+        outcomes=[Outcome(**o.model_dump()) for o in rule.outcomes],
+        query=read_text(folder / "query.sql"),
         cases=read_cases(folder / "cases.md"),
         folder=folder,
     )
 
 
-def read_cases(path: Path) -> list[dict]:
-    """The rows of the first pipe table in cases.md (header, then a |---| line, then rows)."""
+def field_name(location: tuple) -> str:
+    """A field as rule.toml's author counts: ('outcomes', 1, 'severity') -> 'outcomes entry
+    2: severity'."""
+    name = ""
+    for before, part in zip((None, *location), location, strict=False):
+        if isinstance(part, int):
+            name += f" entry {part + 1}"
+        else:
+            name += (": " if isinstance(before, int) else "." if name else "") + str(part)
+    return name or "(the file)"
+
+
+def check_versions(definition: Path, where: str, named: list[str], known: list[str]) -> None:
+    unknown = [v for v in named if v not in known]
+    if unknown:
+        raise UnusableInput(
+            f"{definition}: field {where}: an OPCS-4 version not in "
+            f"data/reference/opcs_versions.csv (known: {', '.join(known)})"
+        )
+
+
+def read_text(path: Path) -> str:
+    """A rule file's text: there, and UTF-8."""
     if not path.is_file():
-        raise UnusableInput(f"{path.parent}: rule has no cases.md")
-    lines = [line.strip() for line in path.read_text().splitlines()]
-    table = [line for line in lines if line.startswith("|")]
+        raise UnusableInput(f"{path.parent}: rule has no {path.name}")
+    try:
+        return path.read_text()
+    except UnicodeDecodeError:
+        raise UnusableInput(f"{path}: not UTF-8 text") from None
+
+
+def read_cases(path: Path) -> list[dict]:
+    """The rows of the first pipe table in cases.md (header, then a |---| line, then rows,
+    up to the first line that is not a table row)."""
+    lines = [line.strip() for line in read_text(path).splitlines()]
+    start = next((n for n, line in enumerate(lines) if line.startswith("|")), len(lines))
+    table = list(itertools.takewhile(lambda line: line.startswith("|"), lines[start:]))
     if len(table) < 3:
         raise UnusableInput(f"{path}: no table of cases")
     header = [cell.strip() for cell in table[0].strip("|").split("|")]

@@ -32,3 +32,5 @@ class Finding(pa.DataFrameModel):
 
     class Config:
         strict = True
+        # One finding per (rule, assessed procedure or episode): issue 13's shape.
+        unique = ["rule_id", "episode_id", "position"]

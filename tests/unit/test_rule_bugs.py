@@ -32,6 +32,9 @@ CASE = {"codes": "Y75.2 J02.3", "theatre": ".", "date": "."}
         ("first_code as procedure_code,", "lower(first_code) as procedure_code,",
          f"rule {RULE}: its findings do not fit schemas/assessments.py Finding: "
          "column procedure_code: dataframe_check"),
+        ("select * from final", "select * from final union all select * from final",
+         f"rule {RULE}: its findings do not fit schemas/assessments.py Finding: "
+         "two findings share an episode and position"),
         ("null::varchar as standard,", "(select error('boom')) as standard,",
          f"rule {RULE}: its query failed: InvalidInputException"),
     ],
