@@ -25,13 +25,6 @@ from liver_audit.report import RunHistory, render_report
 from liver_audit.warehouse import clear_left_by_ended_processes, sql
 from liver_audit.worklist import FORMULA_START, write_worklist
 
-ASSESSMENT_COLUMNS = [
-    "rule_id", "episode_id", "position", "procedure_code", "outcome", "severity",
-    "needs_action", "expected_codes", "found_codes", "message", "standard", "opcs_version",
-    "provider_code", "admission_date", "episode_start_date", "episode_end_date",
-    "procedure_date", "catalogue_version",
-]  # fmt: skip
-
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     """A CSV a spreadsheet opens safely: text that a spreadsheet would read as a formula
@@ -48,32 +41,12 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 def run_assessments(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
-    return con.sql(
-        f"select {', '.join(ASSESSMENT_COLUMNS)} from assessments where run_id = ? "
-        "order by rule_id, episode_id, position",
-        params=[run_id],
-    ).pl()
+    return con.sql(sql("audit_files/assessments"), params={"run_id": run_id}).pl()
 
 
 def run_quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     """One row per quarantined input row of the run, reasons and fields in matching order."""
-    return con.sql(
-        """
-        select
-            quarantine.source_file,
-            quarantine.source_row,
-            any_value(quarantine.episode_id) as episode_id,
-            string_agg(quarantine.reason, '; ' order by quarantine.reason, quarantine.field) as reason,
-            string_agg(coalesce(quarantine.field, ''), '; ' order by quarantine.reason, quarantine.field) as field,
-            string_agg(coalesce(quarantine.value, ''), '; ' order by quarantine.reason, quarantine.field) as value,
-        from quarantine
-        inner join input_files using (file_id)
-        where input_files.run_id in (select run_id from reported_runs(?))
-        group by quarantine.file_id, quarantine.source_file, quarantine.source_row
-        order by quarantine.file_id, quarantine.source_row
-        """,
-        params=[run_id],
-    ).pl()
+    return con.sql(sql("audit_files/quarantine"), params={"run_id": run_id}).pl()
 
 
 def run_catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:

@@ -17,6 +17,8 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from liver_audit.warehouse import sql
+
 # Characters a worksheet cannot hold (XML 1.0: C0 controls but tab, CR, LF; U+FFFE, U+FFFF):
 # openpyxl refuses them. Shown as their Unicode control pictures (BEL -> U+2407), so the
 # auditor sees that something was there and the value can never stop the worklist.
@@ -77,14 +79,7 @@ def procedure_lists(con: duckdb.DuckDBPyConnection, episode_ids: list[str]) -> d
     if not episode_ids:
         return {}
     con.register("worklist_episodes", pl.DataFrame({"episode_id": episode_ids}))
-    rows = con.sql(
-        """
-        select episode_id, list((position, procedure_code) order by position) as coded
-        from procedures
-        semi join worklist_episodes using (episode_id)
-        group by episode_id
-        """
-    ).fetchall()
+    rows = con.sql(sql("audit_files/procedure_lists")).fetchall()
     con.unregister("worklist_episodes")
     return {episode_id: [tuple(p) for p in coded] for episode_id, coded in rows}
 

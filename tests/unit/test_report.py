@@ -5,15 +5,15 @@ import datetime
 import polars as pl
 
 from liver_audit.catalogue import load_catalogue
-from liver_audit.outputs import ASSESSMENT_COLUMNS
 from liver_audit.report import RunHistory, render_report
+from schemas import Finding
 
 HOSTILE = "<script>alert(1)</script>"
 RULE = "liver_resection_approach"
 
 
 def test_data_values_are_escaped():
-    row = dict.fromkeys(ASSESSMENT_COLUMNS, HOSTILE) | {
+    row = dict.fromkeys(Finding.to_schema().columns, HOSTILE) | {
         "rule_id": RULE, "position": 1, "outcome": "missing_approach_code", "needs_action": True,
         "severity": "error", "episode_start_date": datetime.date(2025, 5, 1),
     }  # fmt: skip
