@@ -448,13 +448,7 @@ def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
 
     with open_read_only(path) as con:
         if run_id:
-            query = sql("reports/run_stages")
-            if not con.execute(
-                "select 1 from duckdb_columns() "
-                "where table_name = 'run_stages' and column_name = 'worker'"
-            ).fetchall():  # a warehouse no run of this version has opened yet (read-only here)
-                query = query.replace("    worker,", "    null as worker,")
-            table = con.sql(query, params={"run_id": run_id}).pl()
+            table = con.sql(sql("reports/run_stages"), params={"run_id": run_id}).pl()
             if not table.height:
                 raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
         else:

@@ -19,15 +19,13 @@ create table if not exists runs (
     rows_quarantined bigint,
     procedures_assessed bigint,
     summary json,                   -- counts only: the run's summary.json
-    error varchar                   -- why a failed run failed: file, stage, error type
+    error varchar,                  -- why a failed run failed: file, stage, error type
+    -- the folder of the run's complete audit files, set once they are all written
+    audit_files varchar,
+    -- the later run whose audit files report what this run loaded, because this one failed
+    -- or was killed before it wrote its own (flows/audit.py, take_over)
+    taken_over_by varchar
 );
-
--- Added after schema version 2 (kept: older warehouses gain the columns, empty).
--- audit_files: the folder of the run's complete audit files, set once they are all written.
--- taken_over_by: the later run whose audit files report what this run loaded, because this
--- one failed or was killed before it wrote its own (flows/audit.py, take_over).
-alter table runs add column if not exists audit_files varchar;
-alter table runs add column if not exists taken_over_by varchar;
 
 -- One row per (run, rule, outcome): the run's finding counts, kept with the run.
 create table if not exists run_outcomes (
@@ -49,10 +47,9 @@ create table if not exists run_stages (
     seconds double,
     rows bigint,
     status varchar,                 -- completed or failed
-    error varchar
+    error varchar,
+    worker varchar                  -- fan-out: who prepared the file
 );
--- Added after schema version 2 (kept: older warehouses gain the column, empty).
-alter table run_stages add column if not exists worker varchar;  -- fan-out: who prepared the file
 
 -- One row per input file a run read.
 create table if not exists input_files (

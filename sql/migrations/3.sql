@@ -3,6 +3,11 @@
 -- finding of the rule that made it (liver_resection_has_expected_approach_code), its
 -- approach columns folded into the message; the next run re-assesses every episode held
 -- with the current catalogue (its version differs), so current findings use the new rules.
+-- Columns added while the schema was version 2 (a warehouse of an early version 2 lacks them).
+alter table runs add column if not exists audit_files varchar;
+alter table runs add column if not exists taken_over_by varchar;
+alter table run_stages add column if not exists worker varchar;
+
 create table assessments_3 as
 select
     assessments.run_id,
