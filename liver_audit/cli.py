@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "history",
         "list recent runs recorded in the warehouse",
         "List the most recent runs recorded in the warehouse: when, status, rows "
-        "read/loaded/quarantined, procedures assessed, the compliance rate and seconds taken; "
+        "read/loaded/quarantined, procedures assessed, each rule's compliance and seconds taken; "
         "with --run, that run's timed stages.",
         ["warehouse"],
     )
@@ -499,7 +499,7 @@ def show_rules(folder: Path, cases: bool = False) -> int:
             action = "needs action" if outcome.needs_action else ""
             say(f"    {outcome.outcome:<36}{outcome.severity:<9}{action:<14}{outcome.description}")
         if cases:
-            say(f"  cases ({len(rule.cases)}, rules/{rule.id}/cases.md):")
+            say(f"  cases ({len(rule.cases)}, {rule.folder / 'cases.md'}):")
             for case in rule.cases:
                 say(
                     f"    {case['codes']:<28} theatre {case['theatre']:<26} {case['date']:<11} -> {case['outcomes']}  ({case['standard']})"

@@ -214,7 +214,7 @@ final as (
                         || ': each procedure needs its own approach code directly after it, so add one after this one too'
                 end
             when 'missing_approach_code' then
-                'expected ' || opcs_dotted(expected_code) || ' directly after it, found no approach code'
+                'expected ' || opcs_dotted(expected_code) || ' directly after it, found no approach code after it'
             when 'non_standard_approach_code' then
                 'found ' || found_text || ', not one of ' || opcs_dotted_list(standard_codes) || ': check the operation note'
             when 'compliant' then found_text || ' follows it'
