@@ -22,7 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from liver_audit import fan_out
 from liver_audit.assess import assess
-from liver_audit.config import Settings, from_environment
+from liver_audit.config import Settings
 from liver_audit.errors import (
     ReconciliationError,
     RefusedFiles,
@@ -63,9 +63,6 @@ from liver_audit.warehouse import (
 
 # Every process that runs this flow (the CLI, serve's flow-run processes) ends quietly.
 atexit.register(stop_prefect_loops)
-
-# Files loaded side by side (see load_in_order): the flow's task runner, made at import.
-LOAD_WORKERS = from_environment("LIVER_AUDIT_LOAD_WORKERS")[0]
 
 
 def new_run_id() -> str:
@@ -249,7 +246,7 @@ def publish_failure(run_id: str, reason: str) -> None:
     )
 
 
-@flow(name="liver-audit", task_runner=ThreadPoolTaskRunner(max_workers=LOAD_WORKERS))
+@flow(name="liver-audit")
 def audit_run(
     settings: Settings,
     extracts: list[str] | None = None,
@@ -304,17 +301,28 @@ def load_in_order(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     loads: list[Delivery],
+    workers: int,
     fanned_out: FannedOut | None = None,
 ) -> list[dict]:
-    """Load the files two at a time (reading and validating one while the other is written),
-    writing each in delivery order, so the latest delivery of an episode wins. A file found
-    unusable is refused and the rest go on; any other failure stops the files after it."""
+    """Load the files `workers` at a time (the setting load_workers: reading and validating
+    one while another is written), writing each in delivery order, so the latest delivery of
+    an episode wins. A file found unusable is refused and the rest go on; any other failure
+    stops the files after it."""
     order = DeliveryOrder()
-    with ExitStack() as cursors:
+    with ExitStack() as held:
+        runner = held.enter_context(ThreadPoolTaskRunner(max_workers=workers))
         futures = [
-            load_input.submit(
-                cursors.enter_context(cursor(con)), delivery, run_id, order, index, fanned_out
-            )  # each file its own cursor: loads run in threads
+            runner.submit(
+                load_input,
+                {
+                    "con": held.enter_context(cursor(con)),  # each its own: loads run in threads
+                    "delivery": delivery,
+                    "run_id": run_id,
+                    "order": order,
+                    "index": index,
+                    "fanned_out": fanned_out,
+                },
+            )
             for index, delivery in enumerate(loads)
         ]
         files, failure = [], None
@@ -355,7 +363,7 @@ def audit(
         if settings.work_pool and loads:
             with cursor(con) as handing:
                 fanned_out = hand_out(handing, settings, run_id, loads)
-        files = load_in_order(con, run_id, loads, fanned_out)
+        files = load_in_order(con, run_id, loads, settings.load_workers, fanned_out)
     finally:
         if settings.work_pool and loads:  # also after a hand-out that failed part way
             fan_out.clear_up(settings.work_folder, run_id)

@@ -80,3 +80,24 @@ def test_files_were_read_side_by_side_and_written_in_delivery_order(runs):
         if a < b and a_start < b_end and b_start < a_end
     ]
     assert overlapping
+
+
+def test_one_load_worker_reads_one_file_at_a_time(runs, tmp_path, monkeypatch):
+    """The setting load_workers (LIVER_AUDIT_LOAD_WORKERS) decides how many files are
+    prepared side by side: with 1, no file's stage overlaps another's."""
+    folder, _, twelve = runs
+    months = [folder / f["file_name"] for f in twelve["files"][:3]]
+    monkeypatch.setenv("LIVER_AUDIT_LOAD_WORKERS", "1")
+    settings = default_settings(warehouse=str(tmp_path / "w.duckdb"), reports=str(tmp_path / "r"))
+    assert settings.load_workers == 1
+    audit_run(settings, extracts=[str(m) for m in months])
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        stages = con.sql(
+            "select file_name, min(started_at), max(started_at + to_microseconds("
+            "(seconds * 1e6)::bigint)) from run_stages where file_name is not null group by 1"
+        ).fetchall()
+    assert len(stages) == 3
+    assert not [
+        (a, b) for a, a_start, a_end in stages for b, b_start, b_end in stages
+        if a < b and a_start < b_end and b_start < a_end
+    ]  # fmt: skip
