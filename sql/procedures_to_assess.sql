@@ -2,6 +2,11 @@
 -- the OPCS-4 version in force ($version_date, the setting opcs_version_date: NCCS 2026 p.6
 -- gives the versions' dates, not which date of an episode decides) and that version.
 -- opcs_version is null with no such day; opcs_version_assumed is then the latest version.
+-- OPCS-4's structure, read by the rules: Chapters Y and Z are subsidiary codes (methods and
+-- sites) that qualify the procedure before them (is_subsidiary); a procedure's run is the
+-- subsidiary codes after it up to the next procedure, and each code's owner is the
+-- procedure whose run it is in (owner_position, owner_code; null before any procedure).
+-- Empty positions are not in procedures, so a gap does not break a run.
 with
 
 dated as (
@@ -18,15 +23,34 @@ dated as (
         end as version_day,
     from procedures
     inner join episodes_to_assess using (episode_id)
+),
+
+versioned as (
+    select
+        dated.*,
+        opcs_versions.version as opcs_version,
+        coalesce(
+            opcs_versions.version, (select max_by(version, rank) from opcs_versions)
+        ) as opcs_version_assumed,
+        left(dated.procedure_code, 1) in ('Y', 'Z') as is_subsidiary,
+    from dated
+    left join opcs_versions
+        on dated.version_day between opcs_versions.first_day
+        and coalesce(opcs_versions.last_day, '9999-12-31'::date)
+),
+
+owned as (
+    select
+        *,
+        max(case when not is_subsidiary then position end) over (
+            partition by episode_id order by position rows between unbounded preceding and current row
+        ) as owner_position,
+    from versioned
 )
 
 select
-    dated.*,
-    opcs_versions.version as opcs_version,
-    coalesce(
-        opcs_versions.version, (select max_by(version, rank) from opcs_versions)
-    ) as opcs_version_assumed,
-from dated
-left join opcs_versions
-    on dated.version_day between opcs_versions.first_day
-    and coalesce(opcs_versions.last_day, '9999-12-31'::date)
+    owned.*,
+    owner.procedure_code as owner_code,
+from owned
+left join owned as owner
+    on owner.episode_id = owned.episode_id and owner.position = owned.owner_position

@@ -8,38 +8,22 @@ rule_lists as (
     select
         list(code) filter (where list = 'assessed') as assessed,
         list(code) filter (where list = 'approach') as approach,
-        list(code) filter (where list = 'qualifier_chapters') as qualifier_chapters,
     from rule_codes
     where rule_id = $rule_id
 ),
 
-blocked as (
-    select
-        procedures_to_assess.episode_id,
-        procedures_to_assess.position,
-        procedures_to_assess.procedure_code,
-        sum(case when list_contains(rule_lists.qualifier_chapters, left(procedure_code, 1)) then 0 else 1 end)
-            over (partition by episode_id order by position rows between unbounded preceding and current row)
-            as block,
-    from procedures_to_assess
-    cross join rule_lists
-    semi join (
-        select distinct episode_id from procedures_to_assess, rule_lists
-        where list_contains(rule_lists.assessed, procedure_code)
-    ) as liver using (episode_id)
-),
-
+-- A procedure's run: the subsidiary codes it owns (procedures_to_assess, rules/README.md).
 runs as (
     select
         resection.episode_id,
         resection.position,
         resection.procedure_code,
         list(run.procedure_code order by run.position) as run_codes,
-    from blocked as resection
+    from procedures_to_assess as resection
     cross join rule_lists
-    inner join blocked as run
+    inner join procedures_to_assess as run
         on run.episode_id = resection.episode_id
-        and run.block = resection.block
+        and run.owner_position = resection.position
         and run.position > resection.position
     where list_contains(rule_lists.assessed, resection.procedure_code)
     group by all

@@ -10,31 +10,11 @@ rule_lists as (
         list(code) filter (where list = 'standard_minimal_access') as standard_minimal_access,
         list(code) filter (where list = 'failed_approach') as failed_approach,
         list(code) filter (where list = 'standard_conversion') as standard_conversion,
-        list(code) filter (where list = 'qualifier_chapters') as qualifier_chapters,
     from rule_codes
     where rule_id = $rule_id
 ),
 
--- A code outside Chapters Y/Z opens a block and the Y/Z codes after it join that block, so a
--- procedure's run is the rest of its block. Empty positions are not in procedures, so a gap
--- does not break a run.
-blocked as (
-    select
-        procedures_to_assess.*,
-        sum(case when list_contains(rule_lists.qualifier_chapters, left(procedure_code, 1)) then 0 else 1 end)
-            over (partition by episode_id order by position rows between unbounded preceding and current row)
-            as block,
-        list_contains(rule_lists.minimal_access, procedure_code)
-            or list_contains(rule_lists.failed_approach, procedure_code) as is_approach,
-    from procedures_to_assess
-    cross join rule_lists
-    -- only the episodes with an assessed code: the rest of the window work is skipped
-    semi join (
-        select distinct episode_id from procedures_to_assess, rule_lists
-        where list_contains(rule_lists.assessed, procedure_code)
-    ) as liver using (episode_id)
-),
-
+-- A procedure's run: the subsidiary codes it owns (procedures_to_assess, rules/README.md).
 runs as (
     select
         resection.episode_id,
@@ -44,34 +24,24 @@ runs as (
         list(run.procedure_code order by run.position) filter (where run.position is not null)
             as run_codes,
         max(run.position) as run_end,
-    from blocked as resection
+    from procedures_to_assess as resection
     cross join rule_lists
-    left join blocked as run
+    left join procedures_to_assess as run
         on run.episode_id = resection.episode_id
-        and run.block = resection.block
+        and run.owner_position = resection.position
         and run.position > resection.position
     where list_contains(rule_lists.assessed, resection.procedure_code)
     group by all
 ),
 
 -- The approach and failed-approach codes of each episode, to find them outside a run, each
--- with the procedure whose run it is in (block 0: before any procedure, no owner).
-owned as (
-    select
-        episode_id,
-        position,
-        procedure_code,
-        is_approach,
-        case when block > 0 then first(procedure_code) over (
-            partition by episode_id, block order by position
-        ) end as owner,
-    from blocked
-),
-
+-- with the procedure whose run it is in (none before any procedure).
 episode_approach_codes as (
-    select episode_id, list((position, procedure_code, owner) order by position) as codes
-    from owned
-    where is_approach
+    select episode_id, list((position, procedure_code, owner_code) order by position) as codes
+    from procedures_to_assess
+    cross join rule_lists
+    where list_contains(rule_lists.minimal_access, procedure_code)
+        or list_contains(rule_lists.failed_approach, procedure_code)
     group by episode_id
 ),
 

@@ -6,7 +6,6 @@ with
 rule_lists as (
     select
         list(code) filter (where list = 'liver_categories') as liver_categories,
-        list(code) filter (where list = 'subsidiary_chapters') as subsidiary_chapters,
     from rule_codes
     where rule_id = $rule_id
 ),
@@ -15,6 +14,7 @@ episodes_with_liver_procedure as (
     select
         episode_id,
         arg_min(procedure_code, position) as first_code,
+        arg_min(is_subsidiary, position) as first_is_subsidiary,
         min(position) as first_position,
         arg_min(procedure_code, position) filter (
             where list_contains(rule_lists.liver_categories, left(procedure_code, 3))
@@ -30,11 +30,11 @@ final as (
         episode_id,
         first_position as position,
         first_code as procedure_code,
-        case when list_contains(rule_lists.subsidiary_chapters, left(first_code, 1))
+        case when first_is_subsidiary
             then 'subsidiary_code_in_primary_position' else 'compliant' end as outcome,
         null::varchar as expected_codes,
         first_code as found_codes,
-        case when list_contains(rule_lists.subsidiary_chapters, left(first_code, 1))
+        case when first_is_subsidiary
             then opcs_dotted(first_code) || ' at position ' || first_position
                 || ' is a Chapter ' || left(first_code, 1)
                 || ' code, which only qualifies a procedure: put the main procedure (' || opcs_dotted(liver_code)
