@@ -5,8 +5,9 @@
 -- OPCS-4's structure, read by the rules: Chapters Y and Z are subsidiary codes (methods and
 -- sites) that qualify the procedure before them (is_subsidiary); a procedure's run is the
 -- subsidiary codes after it up to the next procedure, and each code's owner is the
--- procedure whose run it is in (owner_position, owner_code; null before any procedure).
--- Empty positions are not in procedures, so a gap does not break a run.
+-- procedure whose run it is in (owner_position, owner_code; null before any procedure); a
+-- procedure's row lists its run (run_codes, in position order; empty when none). Empty
+-- positions are not in procedures, so a gap does not break a run.
 with
 
 dated as (
@@ -46,11 +47,24 @@ owned as (
             partition by episode_id order by position rows between unbounded preceding and current row
         ) as owner_position,
     from versioned
+),
+
+runs as (
+    select
+        episode_id,
+        owner_position,
+        list(procedure_code order by position) filter (where is_subsidiary) as run_codes,
+    from owned
+    where owner_position is not null
+    group by all
 )
 
 select
     owned.*,
     owner.procedure_code as owner_code,
+    case when not owned.is_subsidiary then coalesce(runs.run_codes, []) end as run_codes,
 from owned
 left join owned as owner
     on owner.episode_id = owned.episode_id and owner.position = owned.owner_position
+left join runs
+    on runs.episode_id = owned.episode_id and runs.owner_position = owned.position

@@ -12,33 +12,20 @@ rule_lists as (
     where rule_id = $rule_id
 ),
 
--- A procedure's run: the subsidiary codes it owns (procedures_to_assess, rules/README.md).
-runs as (
+judged as (
     select
         resection.episode_id,
         resection.position,
         resection.procedure_code,
-        list(run.procedure_code order by run.position) as run_codes,
-    from procedures_to_assess as resection
-    cross join rule_lists
-    inner join procedures_to_assess as run
-        on run.episode_id = resection.episode_id
-        and run.owner_position = resection.position
-        and run.position > resection.position
-    where list_contains(rule_lists.assessed, resection.procedure_code)
-    group by all
-),
-
-judged as (
-    select
-        runs.*,
+        resection.run_codes,
         list_filter(run_codes, lambda c: list_contains(rule_lists.approach, c)) as approach_found,
         list_position(
             list_transform(run_codes, lambda c: list_contains(rule_lists.approach, c)), true
         ) as first_approach_at,
-    from runs
+    from procedures_to_assess as resection
     cross join rule_lists
-    where list_has_any(run_codes, rule_lists.approach)
+    where list_contains(rule_lists.assessed, resection.procedure_code)
+        and list_has_any(run_codes, rule_lists.approach)
 ),
 
 final as (

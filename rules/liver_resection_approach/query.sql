@@ -14,30 +14,20 @@ rule_lists as (
     where rule_id = $rule_id
 ),
 
--- A procedure's run: the subsidiary codes it owns (procedures_to_assess, rules/README.md).
+-- Each assessed procedure with its run (procedures_to_assess.run_codes, rules/README.md).
 runs as (
-    select
-        resection.episode_id,
-        resection.position,
-        resection.procedure_code,
-        resection.opcs_version_assumed,
-        list(run.procedure_code order by run.position) filter (where run.position is not null)
-            as run_codes,
-        max(run.position) as run_end,
-    from procedures_to_assess as resection
+    select episode_id, position, procedure_code, opcs_version_assumed, run_codes,
+    from procedures_to_assess
     cross join rule_lists
-    left join procedures_to_assess as run
-        on run.episode_id = resection.episode_id
-        and run.owner_position = resection.position
-        and run.position > resection.position
-    where list_contains(rule_lists.assessed, resection.procedure_code)
-    group by all
+    where list_contains(rule_lists.assessed, procedure_code)
 ),
 
 -- The approach and failed-approach codes of each episode, to find them outside a run, each
 -- with the procedure whose run it is in (none before any procedure).
 episode_approach_codes as (
-    select episode_id, list((position, procedure_code, owner_code) order by position) as codes
+    select
+        episode_id,
+        list((position, procedure_code, owner_code, owner_position) order by position) as codes,
     from procedures_to_assess
     cross join rule_lists
     where list_contains(rule_lists.minimal_access, procedure_code)
@@ -62,22 +52,22 @@ judged as (
         coalesce(documented_approaches.documentation_status, 'none') as documentation_status,
         documented_approaches.documented_approach,
         expected.code as expected_code,
-        list_filter(coalesce(runs.run_codes, []), lambda c: list_contains(rule_lists.minimal_access, c))
+        list_filter(runs.run_codes, lambda c: list_contains(rule_lists.minimal_access, c))
             as minimal_access_found,
-        list_filter(coalesce(runs.run_codes, []), lambda c: list_contains(rule_lists.failed_approach, c))
+        list_filter(runs.run_codes, lambda c: list_contains(rule_lists.failed_approach, c))
             as failed_found,
         -- in the order coded
         list_filter(
-            coalesce(runs.run_codes, []),
+            runs.run_codes,
             lambda c: list_contains(rule_lists.minimal_access, c) or list_contains(rule_lists.failed_approach, c)
         ) as approach_found,
         list_filter(
-            coalesce(runs.run_codes, []),
+            runs.run_codes,
             lambda c: not coalesce(list_contains(in_force.in_force[c], runs.opcs_version_assumed), true)
         ) as not_in_force_found,
         list_filter(
             coalesce(episode_approach_codes.codes, []),
-            lambda p: p[1] not between runs.position + 1 and coalesce(runs.run_end, runs.position)
+            lambda p: p[4] is distinct from runs.position
         ) as elsewhere,
         rule_lists.standard_minimal_access,
         rule_lists.standard_conversion,
