@@ -232,6 +232,13 @@ class OutcomeEntry(_Definition):
     needs_action: bool
     description: str = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def compliant_needs_nothing(self):
+        # counted once: compliant (pass), needing action, or other (summary_shareable.csv)
+        if self.severity == "pass" and self.needs_action:
+            raise ValueError("an outcome of severity pass needs no action")
+        return self
+
 
 class CodeMapEntry(_Definition):
     key: str = Field(min_length=1)

@@ -35,31 +35,30 @@ def controlled_percentage(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
     )
 
 
-def shareable_summary(assessments: pl.DataFrame) -> pl.DataFrame:
-    """Findings by rule, provider and month of episode end, disclosure-controlled: how many,
-    how many compliant (an outcome of severity pass) and how many need a coder's action.
+# Named in every row of summary_shareable.csv; said in full in the report and the README.
+METHOD_NAME = "HES disclosure control (NHS Digital, September 2018)"
+METHOD = (
+    f"{METHOD_NAME}: counts of 1 to 7 shown as *, other counts rounded to the nearest 5, "
+    "percentages from the rounded counts; so the rounded parts may not add up to the rounded "
+    "whole"
+)
+COUNTS = ["assessed", "compliant", "needing_action", "other"]
 
-    No episode-level data: one row per (rule, provider, month) with controlled counts only.
-    """
-    counts = (
-        assessments.with_columns(
-            month=pl.col("episode_end_date").dt.strftime("%Y-%m").fill_null("unknown"),
-            provider_code=pl.col("provider_code").fill_null("unknown"),
-        )
-        .group_by("rule_id", "provider_code", "month")
-        .agg(
-            findings=pl.len(),
-            compliant=(pl.col("severity") == "pass").sum(),
-            needing_action=pl.col("needs_action").sum(),
-        )
-        .sort("rule_id", "provider_code", "month")
-    )
+
+def shareable_summary(counts: pl.DataFrame, run_id: str, catalogue_version: str) -> pl.DataFrame:
+    """The standing position's counts (sql/audit_files/shareable_counts.sql: per rule,
+    period and provider, all providers too), disclosure-controlled, each row saying which
+    run and catalogue it is from and how it was controlled. No episode-level data."""
     return counts.select(
         "rule_id",
+        "period_type",
+        "period",
+        pl.col("period_from").cast(pl.String),
+        pl.col("period_to").cast(pl.String),
         "provider_code",
-        "month",
-        controlled_count(pl.col("findings")).alias("findings"),
-        controlled_count(pl.col("compliant")).alias("compliant"),
-        controlled_count(pl.col("needing_action")).alias("needing_action"),
-        controlled_percentage(pl.col("compliant"), pl.col("findings")).alias("percent_compliant"),
+        *(controlled_count(pl.col(name)).alias(name) for name in COUNTS),
+        controlled_percentage(pl.col("compliant"), pl.col("assessed")).alias("percent_compliant"),
+        pl.lit(run_id).alias("as_of_run"),
+        pl.lit(catalogue_version).alias("catalogue_version"),
+        pl.lit(METHOD_NAME).alias("disclosure_control"),
     )

@@ -6,7 +6,7 @@
 | quarantine.csv | one row per input row not loaded, with its reasons | episode-level: keep inside the trust |
 | summary.json | counts, file hashes, catalogue version | counts only |
 | worklist.xlsx | the rules, a sheet per rule of the findings needing action, and the quarantine | episode-level |
-| summary_shareable.csv | findings by rule, provider and month, HES disclosure control applied | shareable |
+| summary_shareable.csv | the standing position by rule, provider (and all) and financial year or quarter, HES disclosure control applied | shareable |
 | report.html | per rule: counts by outcome and provider, trend, the findings needing action; the catalogue | episode-level |
 """
 
@@ -148,7 +148,9 @@ def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -
     write_csv(quarantine, out_dir / "quarantine.csv")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = run_catalogue(con)
-    shareable = shareable_summary(assessments)
+    shareable = shareable_summary(
+        con.sql(sql("audit_files/shareable_counts")).pl(), run_id, summary["catalogue_version"]
+    )
     write_csv(shareable, out_dir / "summary_shareable.csv")
     write_worklist(con, assessments, quarantine, catalogue, out_dir / "worklist.xlsx")
     history = RunHistory(

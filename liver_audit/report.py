@@ -10,6 +10,7 @@ import polars as pl
 
 from liver_audit.catalogue import Catalogue
 from liver_audit.charts import monthly_rate, stacked_bars
+from liver_audit.disclosure import COUNTS, METHOD
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #1d2a33;
@@ -276,14 +277,22 @@ def render_report(
          f"<code>{_text(f['sha256'])}</code>"]
         for f in summary["files"]
     ]  # fmt: skip
+    shown = ["rule_id", "period", "provider_code", *COUNTS, "percent_compliant"]
     shareable_table = (
         _table(
-            [readable(c) for c in shareable.columns],
-            [[_text(v) for v in row] for row in shareable.iter_rows()],
-            set(range(3, shareable.width)),
+            [readable(c) for c in shown],
+            [[_text(v) for v in row] for row in shareable.select(shown).iter_rows()],
+            set(range(3, len(shown))),
         )
         if shareable is not None and shareable.height
         else "<p>No findings.</p>"
+    )
+    periods = (
+        shareable.filter(pl.col("period_from").is_not_null())
+        .select(pl.col("period_from").min(), pl.col("period_to").max())
+        .row(0)
+        if shareable is not None and shareable.height
+        else (None, None)
     )
     runs = history.recent_runs
     if runs is not None and "status" in runs.columns:
@@ -334,10 +343,12 @@ def render_report(
 <h2>Input files</h2>
 {_table(["file", "kind", "format", "read", "loaded", "quarantined", "SHA-256"], file_rows, {3, 4, 5})}
 <h2>Shareable summary</h2>
-<p class="muted">The same figures as summary_shareable.csv: by rule, provider and month of
-episode end, with HES disclosure control (1-7 shown as *, other counts rounded to the nearest
-5, percentages from the rounded counts). Safe to share outside the team; the rest of this page
-is not.</p>
+<p class="muted">The same figures as summary_shareable.csv: every episode the warehouse
+holds, as of run {_text(summary["run_id"])} (rule catalogue {_text(summary["catalogue_version"])}),
+in periods from {_text(periods[0] or "-")} to {_text(periods[1] or "-")}; by rule, financial year and
+quarter of episode end (Q1 April-June), and provider with all providers first. Assessed =
+compliant + needing action + other. {_text(METHOD)}. Safe to share outside the team; the rest
+of this page is not.</p>
 {shareable_table}
 <h2>The rule catalogue</h2>
 {catalogue_section(catalogue)}

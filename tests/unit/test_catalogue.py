@@ -56,6 +56,8 @@ BREAKAGES = [
     ("rule.toml", 'opcs_versions = ["', 'opcs_versions = ["OPCS-3", "', "field opcs_versions: an OPCS-4"),
     ("rule.toml", 'assessed = ["J023", "J024"]', 'assessed = "J023"',
      "field code_lists.assessed: Input should be a valid list"),
+    ("rule.toml", 'severity = "pass"\nneeds_action = false', 'severity = "pass"\nneeds_action = true',
+     "field outcomes entry 1: Value error, an outcome of severity pass needs no action"),
     ("rule.toml", 'id = "liver_resection_approach"', 'id = "liver_resection_approach"\nseverty = 1',
      "field severty: Extra inputs are not permitted"),
     ("rule.toml", '[[outcomes]]\noutcome = "compliant"', '[[outcomes]]\noutcome = "Compliant!"',
