@@ -45,10 +45,12 @@ METHOD = (
 COUNTS = ["assessed", "compliant", "needing_action", "other"]
 
 
-def shareable_summary(counts: pl.DataFrame, run_id: str, catalogue_version: str) -> pl.DataFrame:
+def shareable_summary(counts: pl.DataFrame, catalogue_version: str) -> pl.DataFrame:
     """The standing position's counts (sql/audit_files/shareable_counts.sql: per rule,
     period and provider, all providers too), disclosure-controlled, each row saying which
-    run and catalogue it is from and how it was controlled. No episode-level data."""
+    catalogue judged it and how it was controlled. No episode-level data. (Not the run's id:
+    a run killed and run again writes this file as an uninterrupted run does; the folder
+    and the report name the run.)"""
     return counts.select(
         "rule_id",
         "period_type",
@@ -58,7 +60,6 @@ def shareable_summary(counts: pl.DataFrame, run_id: str, catalogue_version: str)
         "provider_code",
         *(controlled_count(pl.col(name)).alias(name) for name in COUNTS),
         controlled_percentage(pl.col("compliant"), pl.col("assessed")).alias("percent_compliant"),
-        pl.lit(run_id).alias("as_of_run"),
         pl.lit(catalogue_version).alias("catalogue_version"),
         pl.lit(METHOD_NAME).alias("disclosure_control"),
     )

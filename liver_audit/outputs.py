@@ -149,7 +149,7 @@ def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = run_catalogue(con)
     shareable = shareable_summary(
-        con.sql(sql("audit_files/shareable_counts")).pl(), run_id, summary["catalogue_version"]
+        con.sql(sql("audit_files/shareable_counts")).pl(), summary["catalogue_version"]
     )
     write_csv(shareable, out_dir / "summary_shareable.csv")
     write_worklist(con, assessments, quarantine, catalogue, out_dir / "worklist.xlsx")

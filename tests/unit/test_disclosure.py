@@ -138,7 +138,7 @@ def test_the_columns_add_up_and_every_figure_shown_is_controlled(rows):
         everyone.select("period", "assessed").iter_rows()
     )
     assert everyone.filter(pl.col("period_type") == "financial year")["assessed"].sum() == len(rows)
-    shown = shareable_summary(counts, "run", "catalogue")
+    shown = shareable_summary(counts, "catalogue")
     for name in COUNTS:
         for exact, text in zip(counts[name], shown[name], strict=True):
             assert text == ("0" if exact == 0 else "*" if exact <= 7 else str(5 * round(exact / 5)))
