@@ -147,6 +147,20 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=50,
                      help="rows a printed table shows (default: 50; CSV and JSON print all)")  # fmt: skip
 
+    review = command(
+        "review",
+        "read auditors' verdicts from a returned worklist into the warehouse",
+        "Read the verdict and comment of every finding a returned worklist.xlsx carries (by "
+        "its hidden finding key) into the warehouse's verdicts table. A row with an edited "
+        "key, a key of a finding no longer current, or a verdict not in the list is named in "
+        "one line (sheet and row) and the valid rows still load; the same file twice changes "
+        "nothing; the file is kept beside the warehouse's deliveries.",
+        ["warehouse", "wait_for_warehouse", "share_with_group"],
+    )
+    review.add_argument("worklist", metavar="WORKLIST", help="the returned worklist.xlsx")
+    review.add_argument("--reviewer", metavar="NAME",
+                        help="who gave the verdicts (default: the workbook's last author)")  # fmt: skip
+
     rules = command(
         "rules",
         "list the rule catalogue",
@@ -172,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             return show_config(settings)
         if args.command == "rules":
             return show_rules(settings.rules, args.cases)
+        if args.command == "review":
+            return read_verdicts(settings, Path(args.worklist), args.reviewer)
         if args.command == "sql":
             from liver_audit.analyst_sql import run_sql
 
@@ -377,6 +393,28 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
 def say(text: str = "") -> None:
     """print(), with control characters escaped: a file name's newline cannot split a line."""
     print(one_line(text))
+
+
+def read_verdicts(settings: Settings, worklist: Path, reviewer: str | None) -> int:
+    """`liver-audit review`: the returned worklist's verdicts into the warehouse, under the
+    run lock (no run writes meanwhile). Exit 2 when a row was refused (the rest loaded)."""
+    from liver_audit.review import review
+    from liver_audit.warehouse import run_lock, warehouse
+
+    if not worklist.is_file():
+        raise UnusableInput(f"{worklist}: no such file")
+    restrict_warehouse_files(settings.warehouse)
+    with run_lock(settings.warehouse, settings.wait_for_warehouse):
+        with warehouse(settings.warehouse) as con:
+            result = review(con, worklist, reviewer)
+    if result is None:
+        say(f"{worklist.name}: read before (the same content): nothing changed")
+        return 0
+    loaded, refused = result
+    for line in refused:
+        print(f"liver-audit: {one_line(line)}", file=sys.stderr)
+    say(f"{worklist.name}: {loaded} verdict(s) read, {len(refused)} row(s) refused")
+    return 2 if refused else 0
 
 
 def export(settings: Settings) -> int:

@@ -16,7 +16,9 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
+from liver_audit.review import COMMENT_HEADER, KEY_HEADER, VERDICT_HEADER, VERDICTS
 from liver_audit.warehouse import sql
 
 # Characters a worksheet cannot hold (XML 1.0: C0 controls but tab, CR, LF; U+FFFE, U+FFFF):
@@ -51,8 +53,10 @@ COLUMNS = [
     ("standard", "standard", 14),
     ("OPCS version", "opcs_version", 11),
     ("severity", "severity", 9),
-    ("auditor verdict", None, 16),
-    ("auditor comment", None, 40),
+    (VERDICT_HEADER, None, 24),
+    (COMMENT_HEADER, None, 40),
+    # hidden: the finding's key, by which `liver-audit review` reads the verdict back
+    (KEY_HEADER, "finding_key", 22),
 ]
 RULE_COLUMNS = [
     ("rule", "rule_id", 34),
@@ -138,6 +142,25 @@ def _finish(sheet, columns: list[tuple], rows: int) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
 
 
+def verdict_choices(sheet, rows: int) -> None:
+    """The verdict column a drop-down of the verdicts review.py reads; the key column
+    hidden (and kept: a row whose key is edited is refused on review)."""
+    headers = [header for header, _, _ in COLUMNS]
+    verdict = get_column_letter(headers.index(VERDICT_HEADER) + 1)
+    key = get_column_letter(headers.index(KEY_HEADER) + 1)
+    choices = DataValidation(
+        type="list",
+        formula1='"' + ",".join(VERDICTS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Verdict",
+        error="Choose one of the verdicts in the list.",
+    )
+    sheet.add_data_validation(choices)
+    choices.add(f"{verdict}2:{verdict}{max(rows, 1) + 1}")
+    sheet.column_dimensions[key].hidden = True
+
+
 def write_worklist(
     con: duckdb.DuckDBPyConnection,
     assessments: pl.DataFrame,
@@ -183,6 +206,7 @@ def write_worklist(
                     values.append(None)
             _append(sheet, values)
         _finish(sheet, COLUMNS, rows.height)
+        verdict_choices(sheet, rows.height)
     sheet = _sheet(workbook, "quarantine", QUARANTINE_COLUMNS)
     for row in quarantine.iter_rows(named=True):
         _append(sheet, [row[column] if column else None for _, column, _ in QUARANTINE_COLUMNS])

@@ -157,3 +157,36 @@ create table if not exists assessments (
     episode_end_date date,
     procedure_date date
 );
+
+-- One row per auditor's verdict read back from a returned worklist (`liver-audit review`):
+-- the finding's key and what it was about, the episode version it was given on, the
+-- verdict and comment, who gave it and when (the workbook's metadata, or --reviewer), and
+-- where it was read (file, sheet, row). A later verdict on the same key supersedes.
+create table if not exists verdicts (
+    finding_key varchar not null,
+    rule_id varchar,
+    episode_id varchar,
+    position integer,
+    outcome varchar,
+    episode_version ubigint,
+    verdict varchar not null,
+    comment varchar,
+    reviewer varchar,
+    reviewed_at timestamp,
+    worklist_sha256 varchar not null,
+    sheet varchar,
+    sheet_row integer,
+    read_at timestamp
+);
+
+-- One row per returned worklist read: its content's hash (the same file twice changes
+-- nothing), name, kept copy and counts.
+create table if not exists returned_worklists (
+    sha256 varchar primary key,
+    file_name varchar,
+    kept_copy varchar,
+    read_at timestamp,
+    rows_with_verdict bigint,
+    verdicts_loaded bigint,
+    rows_refused bigint
+);

@@ -1,0 +1,128 @@
+"""Auditors' verdicts back into the warehouse: `liver-audit review WORKLIST.xlsx` reads the
+verdict and comment of every finding a returned worklist carries, by the finding's hidden
+key (sql/macros.sql: finding_key), into the verdicts table. A bad row is one line naming its
+sheet and row; the valid rows still load; the same file twice changes nothing; the returned
+file is kept, as a delivery is."""
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from openpyxl import load_workbook
+
+from liver_audit.config import private_mode
+from liver_audit.errors import UnusableInput
+from liver_audit.warehouse import delivered_folder, sql
+
+# The verdicts an auditor can give (the worklist's drop-down); written once, here.
+VERDICTS = ["coding error confirmed", "documentation issue", "finding not correct", "re-coded"]
+KEY_HEADER = "finding key"
+VERDICT_HEADER = "auditor verdict"
+COMMENT_HEADER = "auditor comment"
+
+
+def returned_rows(path: Path) -> tuple[pl.DataFrame, str | None, datetime | None]:
+    """The rows of the worklist's rule sheets that carry a verdict or a comment: sheet, row,
+    key, verdict, comment; and who last saved the workbook, and when (its metadata)."""
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # any file openpyxl cannot open: one line, never its content
+        raise UnusableInput(f"{path}: not a worklist openpyxl can open (.xlsx)") from None
+    rows = []
+    for sheet in workbook.worksheets:
+        lines = sheet.iter_rows(values_only=True)
+        header = [str(v).strip() if v is not None else "" for v in next(lines, ())]
+        if KEY_HEADER not in header:
+            continue  # the rules and quarantine sheets
+        key, verdict = header.index(KEY_HEADER), header.index(VERDICT_HEADER)
+        comment = header.index(COMMENT_HEADER)
+        for number, values in enumerate(lines, start=2):
+            cells = [text(values, i) for i in (key, verdict, comment)]
+            if cells[1] or cells[2]:
+                rows.append((sheet.title, number, *cells))
+    properties = workbook.properties
+    workbook.close()
+    frame = pl.DataFrame(
+        rows,
+        schema=["sheet", "sheet_row", "finding_key", "verdict", "comment"],
+        orient="row",
+    ).cast({"sheet_row": pl.Int32})
+    modified = properties.modified.replace(tzinfo=None) if properties.modified else None
+    return frame, properties.lastModifiedBy or properties.creator, modified
+
+
+def text(values: tuple, index: int) -> str | None:
+    value = values[index] if index < len(values) else None
+    return str(value).strip() or None if value is not None else None
+
+
+def review(
+    con: duckdb.DuckDBPyConnection, path: Path, reviewer: str | None = None
+) -> tuple[int, list[str]] | None:
+    """Read the returned worklist's verdicts into the warehouse. Returns the verdicts loaded
+    and one line per refused row (sheet, row, why: never the row's values); None when this
+    content was read before (nothing changes)."""
+    content = path.read_bytes()
+    sha256 = hashlib.sha256(content).hexdigest()
+    if con.execute("select 1 from returned_worklists where sha256 = ?", [sha256]).fetchall():
+        return None
+    rows, saved_by, saved_at = returned_rows(path)
+    con.register("returned_rows", rows)
+    checked = con.sql(sql("review/returned_rows_checked"), params={"verdicts": VERDICTS}).pl()
+    con.unregister("returned_rows")
+    valid = checked.filter(pl.col("problem").is_null())
+    refused = [
+        f"{path}: sheet {sheet} row {row}: {problem}"
+        for sheet, row, problem in checked.filter(pl.col("problem").is_not_null())
+        .select("sheet", "sheet_row", "problem")
+        .iter_rows()
+    ]
+    kept = keep_copy(con, path, sha256, content)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.begin()
+    try:
+        con.register("valid_rows", valid)
+        con.execute(
+            "insert into verdicts select finding_key, rule_id, episode_id, position, outcome, "
+            "episode_version, verdict, comment, ?, ?, ?, sheet, sheet_row, ? from valid_rows",
+            [reviewer or saved_by, saved_at, sha256, now],
+        )
+        con.unregister("valid_rows")
+        con.execute(
+            "insert into returned_worklists values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                sha256,
+                path.name,
+                kept and str(kept),
+                now,
+                checked.height,
+                valid.height,
+                len(refused),
+            ],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return valid.height, refused
+
+
+def keep_copy(
+    con: duckdb.DuckDBPyConnection, path: Path, sha256: str, content: bytes
+) -> Path | None:
+    """The returned file as it came, beside the warehouse's kept deliveries (nothing the
+    auditor wrote is lost), private to its owner."""
+    folder = delivered_folder(con)
+    if folder is None:
+        return None
+    folder = folder / "returned-worklists"
+    folder.mkdir(mode=private_mode(folder=True), parents=True, exist_ok=True)
+    kept = folder / f"{sha256}.xlsx"
+    if not kept.exists():
+        partial = kept.with_suffix(".partial")
+        partial.write_bytes(content)
+        partial.chmod(private_mode())
+        partial.replace(kept)
+    return kept
