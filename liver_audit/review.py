@@ -36,6 +36,11 @@ def returned_rows(path: Path) -> tuple[pl.DataFrame, str | None, datetime | None
         header = [str(v).strip() if v is not None else "" for v in next(lines, ())]
         if KEY_HEADER not in header:
             continue  # the rules and quarantine sheets
+        if not {VERDICT_HEADER, COMMENT_HEADER} <= set(header):
+            raise UnusableInput(
+                f"{path}: sheet {sheet.title} row 1: the columns {VERDICT_HEADER} and "
+                f"{COMMENT_HEADER} are missing"
+            )
         key, verdict = header.index(KEY_HEADER), header.index(VERDICT_HEADER)
         comment = header.index(COMMENT_HEADER)
         for number, values in enumerate(lines, start=2):
@@ -46,9 +51,10 @@ def returned_rows(path: Path) -> tuple[pl.DataFrame, str | None, datetime | None
     workbook.close()
     frame = pl.DataFrame(
         rows,
-        schema=["sheet", "sheet_row", "finding_key", "verdict", "comment"],
+        schema={"sheet": pl.String, "sheet_row": pl.Int32, "finding_key": pl.String,
+                "verdict": pl.String, "comment": pl.String},
         orient="row",
-    ).cast({"sheet_row": pl.Int32})
+    )  # fmt: skip
     modified = properties.modified.replace(tzinfo=None) if properties.modified else None
     return frame, properties.lastModifiedBy or properties.creator, modified
 
