@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
-from liver_audit.warehouse import delivered_folder, sql
+from liver_audit.warehouse import database_file, sql
 
 # The verdicts an auditor can give (the worklist's drop-down); written once, here.
 VERDICTS = ["coding error confirmed", "documentation issue", "finding not correct", "re-coded"]
@@ -118,13 +118,14 @@ def review(
 def keep_copy(
     con: duckdb.DuckDBPyConnection, path: Path, sha256: str, content: bytes
 ) -> Path | None:
-    """The returned file as it came, beside the warehouse's kept deliveries (nothing the
-    auditor wrote is lost), private to its owner."""
-    folder = delivered_folder(con)
-    if folder is None:
+    """The returned file as it came, in <warehouse file>.returned/ beside the kept deliveries
+    (nothing the auditor wrote is lost; not in .delivered/, whose housekeeping knows only
+    the ledger's files), private to its owner."""
+    path = database_file(con)
+    if path is None:
         return None
-    folder = folder / "returned-worklists"
-    folder.mkdir(mode=private_mode(folder=True), parents=True, exist_ok=True)
+    folder = Path(f"{path}.returned")
+    folder.mkdir(mode=private_mode(folder=True), exist_ok=True)
     kept = folder / f"{sha256}.xlsx"
     if not kept.exists():
         partial = kept.with_suffix(".partial")

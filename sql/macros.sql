@@ -79,14 +79,3 @@ create or replace temp macro opcs_dotted_list(codes) as
 create or replace temp macro approach_key(text) as
     lower(trim(regexp_replace(text, '\s+', ' ', 'g')));
 
--- A finding's key, as the worklist carries it (hidden) and `liver-audit review` reads it back:
--- 16 hex digits of a hash of what the finding is about, in the episode's delivered version
--- (a re-delivery that changes the episode gives its findings new keys: an old verdict does
--- not carry over), then '-' and 4 check digits, so that an edited key is told from an
--- unknown one.
-create or replace temp macro finding_key_body(rule_id, episode_id, position, outcome, version) as
-    left(sha256(concat_ws('|', rule_id, episode_id, position::varchar, outcome, version::varchar)), 16);
-create or replace temp macro finding_key_check(body) as left(sha256('check ' || body), 4);
-create or replace temp macro finding_key(rule_id, episode_id, position, outcome, version) as
-    finding_key_body(rule_id, episode_id, position, outcome, version) || '-'
-    || finding_key_check(finding_key_body(rule_id, episode_id, position, outcome, version));

@@ -190,3 +190,16 @@ create table if not exists returned_worklists (
     verdicts_loaded bigint,
     rows_refused bigint
 );
+
+-- A finding's key (kept in the warehouse, not per connection: the views and analysts' read-only
+-- sessions use it), as the worklist carries it (hidden) and `liver-audit review` reads it back:
+-- 16 hex digits of a hash of what the finding is about, in the episode's delivered version
+-- (a re-delivery that changes the episode gives its findings new keys: an old verdict does
+-- not carry over), then '-' and 4 check digits, so that an edited key is told from an
+-- unknown one.
+create or replace macro finding_key_body(rule_id, episode_id, position, outcome, version) as
+    left(sha256(concat_ws('|', rule_id, episode_id, position::varchar, outcome, version::varchar)), 16);
+create or replace macro finding_key_check(body) as left(sha256('check ' || body), 4);
+create or replace macro finding_key(rule_id, episode_id, position, outcome, version) as
+    finding_key_body(rule_id, episode_id, position, outcome, version) || '-'
+    || finding_key_check(finding_key_body(rule_id, episode_id, position, outcome, version));

@@ -10,20 +10,20 @@ select
     returned_rows.finding_key,
     returned_rows.verdict,
     returned_rows.comment,
-    findings_with_keys.rule_id,
-    findings_with_keys.episode_id,
-    findings_with_keys.position,
-    findings_with_keys.outcome,
-    findings_with_keys.episode_version,
+    standing_findings.rule_id,
+    standing_findings.episode_id,
+    standing_findings.position,
+    standing_findings.outcome,
+    standing_findings.episode_version,
     case
         when not coalesce(regexp_full_match(returned_rows.finding_key, '[0-9a-f]{16}-[0-9a-f]{4}'), false)
             or finding_key_check(left(returned_rows.finding_key, 16)) <> right(returned_rows.finding_key, 4)
             then 'its finding key was edited'
-        when findings_with_keys.finding_key is null
+        when standing_findings.finding_key is null
             then 'its finding is no longer current (the episode was re-delivered or re-assessed): the verdict does not carry over'
         when not list_contains($verdicts, returned_rows.verdict)
             then 'verdict must be one of ' || array_to_string($verdicts, ', ')
     end as problem,
 from returned_rows
-left join findings_with_keys using (finding_key)
+left join standing_findings using (finding_key)
 order by returned_rows.sheet, returned_rows.sheet_row

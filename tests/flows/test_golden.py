@@ -177,7 +177,7 @@ def test_worklist_reads_back_with_the_assessments(sample_run):
         sheet = workbook[rule["rule_id"][:31]]
         header = [cell.value for cell in sheet[1]]
         assert header[:2] == ["outcome", "episode id"]
-        assert header[-2:] == ["auditor verdict", "auditor comment"]
+        assert header[-3:] == ["auditor verdict", "auditor comment", "finding key"]
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
         assert sheet.max_row - 1 == rule["needing_action"]
     assert workbook["quarantine"].max_row - 1 == summary["rows_quarantined"]

@@ -3,7 +3,6 @@
 its sheet and row, the same file twice changes nothing, the file is kept, and a verdict
 follows its episode's version."""
 
-
 import duckdb
 import openpyxl
 import pytest
@@ -100,29 +99,31 @@ def test_a_verdict_follows_its_episode_version(audited, tmp_path):
     workbook = openpyxl.load_workbook(worklist)
     sheet = workbook[SHEET]
     where = columns(sheet)
-    episodes = [sheet.cell(row, where["episode id"]).value for row in (2, 3)]
-    for row in (2, 3):
+    ids = [sheet.cell(row, where["episode id"]).value for row in range(2, sheet.max_row + 1)]
+    rows = [2, 2 + next(n for n, episode in enumerate(ids) if episode != ids[0])]
+    episodes = [ids[row - 2] for row in rows]
+    for row in rows:
         sheet.cell(row, where[VERDICT_HEADER]).value = "coding error confirmed"
     workbook.save(tmp_path / "returned.xlsx")
     assert liver_audit("review", str(tmp_path / "returned.xlsx"), "--warehouse",
                        str(warehouse)).returncode == 0  # fmt: skip
-    # the first episode re-delivered with its first procedure date a day later
+    # the first episode re-delivered with its first procedure date changed
     lines = (SAMPLE / "episodes.csv").read_text().splitlines()
-    header = lines[0].split(",")
+    header = lines[0].split("|")
     changed = next(
-        line for line in lines[1:] if line.split(",")[header.index("EPIKEY")] == episodes[0]
+        line for line in lines[1:] if line.split("|")[header.index("EPIKEY")] == episodes[0]
     )
-    fields = changed.split(",")
+    fields = changed.split("|")
     fields[header.index("OPDATE_01")] = "2025-12-31"
     redelivery = tmp_path / "redelivery.csv"
-    redelivery.write_text("\n".join([lines[0], ",".join(fields)]) + "\n")
+    redelivery.write_text("\n".join([lines[0], "|".join(fields)]) + "\n")
     result = liver_audit("run", str(redelivery), "--warehouse", str(warehouse),
                          "--out", str(tmp_path / "audit2"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         in_force = dict(
             con.execute(
-                "select episode_id, verdict from findings_with_keys "
+                "select episode_id, verdict from standing_findings "
                 "where rule_id = ? and episode_id in (?, ?)",
                 [SHEET, *episodes],
             ).fetchall()
