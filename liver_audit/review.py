@@ -1,11 +1,11 @@
 """Auditors' verdicts back into the warehouse: `liver-audit review WORKLIST.xlsx` reads the
 verdict and comment of every finding a returned worklist carries, by the finding's hidden
-key (sql/macros.sql: finding_key), into the verdicts table. A bad row is one line naming its
+key (sql/warehouse.sql: finding_key), into the verdicts table. A bad row is one line naming its
 sheet and row; the valid rows still load; the same file twice changes nothing; the returned
 file is kept, as a delivery is."""
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
-from liver_audit.warehouse import database_file, sql
+from liver_audit.warehouse import database_file, sql, utc_now
 
 # The verdicts an auditor can give (the worklist's drop-down); written once, here.
 VERDICTS = ["coding error confirmed", "documentation issue", "finding not correct", "re-coded"]
@@ -86,7 +86,7 @@ def review(
         .iter_rows()
     ]
     kept = keep_copy(con, path, sha256, content)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     con.begin()
     try:
         con.register("valid_rows", valid)
