@@ -35,18 +35,22 @@ from liver_audit.errors import (
 from liver_audit.export import export_parquet
 from liver_audit.fan_out import FannedOut
 from liver_audit.inbox import (
+    PROCESSED,
+    REFUSED,
     Delivery,
     DeliveryOrder,
     as_text,
+    move_beside,
     move_from_inbox,
     plan_deliveries,
     record_deliveries,
 )
 from liver_audit.load import load_file
-from liver_audit.outputs import build_summary, write_outputs
+from liver_audit.outputs import build_summary, write_index, write_outputs
 from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
+from liver_audit.review import read_returned_worklists
 from liver_audit.warehouse import (
     cursor,
     finish_run,
@@ -159,20 +163,40 @@ def assess_episodes(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
 
 
 @task(name="summarise", cache_policy=NO_CACHE)
-def summarise(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
+def summarise(con: duckdb.DuckDBPyConnection, run_id: str, returned: list[dict]) -> dict:
     with timed(con, run_id, "summarising") as stages:
         with stages("summarise"):
-            summary = build_summary(con, run_id)
+            summary = build_summary(con, run_id, returned)
             record_summary(con, summary)
     return summary
 
 
+@task(name="read-verdicts", cache_policy=NO_CACHE)
+def read_verdicts(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> list[dict]:
+    """The worklists auditors returned to INBOX/returned/: their verdicts into the warehouse
+    (each refused row or file logged in one line: sheet and row, never a value)."""
+    with timed(con, run_id, "reading returned worklists") as stages:
+        with stages("review") as reading:
+            returned = read_returned_worklists(con, settings.inbox)
+            reading.rows = sum(r["verdicts"] for r in returned)
+    logger = get_run_logger()
+    for result in returned:
+        for line in [result["refused"]] if result["refused"] else result["rows_refused"]:
+            logger.warning("%s", line)
+        if settings.move_processed:
+            move_beside(Path(result["path"]), REFUSED if result["refused"] else PROCESSED,
+                        run_id)  # fmt: skip
+    return returned
+
+
 @task(name="write-audit-files", retries=2, retry_delay_seconds=[5, 30],
       retry_condition_fn=transient, cache_policy=NO_CACHE)  # fmt: skip
-def write_audit_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> None:
+def write_audit_files(
+    con: duckdb.DuckDBPyConnection, settings: Settings, summary: dict, out_dir: Path
+) -> None:
     with timed(con, summary["run_id"], "writing the audit files") as stages:
         with stages("write") as writing:
-            writing.rows = write_outputs(con, summary, out_dir)
+            writing.rows = write_outputs(con, settings, summary, out_dir)
         record_audit_files(con, summary["run_id"], out_dir)
 
 
@@ -197,7 +221,10 @@ def publish(summary: dict, out_dir: Path | None) -> None:
     skipped = [f"{f['file_name']} ({f['reason']})" for f in summary["files_skipped"]]
     lines = [f"# liver-audit run {run_id}", ""]
     if out_dir is None:
-        lines.append("Nothing new: every file was loaded before, so no audit files were written.")
+        lines.append(
+            "Nothing new: no file or verdict to read, so no audit files were written; the "
+            "latest run's report still shows the position (reports/index.html)."
+        )
     else:
         create_table_artifact(
             key="liver-audit-outcomes",
@@ -277,8 +304,8 @@ def audit_run(
                 taken_over,
             )
         status, reason = "failed", None
+        out = Path(out_dir) if out_dir else settings.reports / run_id
         try:
-            out = Path(out_dir) if out_dir else settings.reports / run_id
             summary = audit(con, settings, run_id, extracts or [], theatre, out, reload)
             status = "completed"
             return summary
@@ -295,6 +322,20 @@ def audit_run(
                     raise
                 # the run's own failure is the one to report; this one goes to the log
                 get_run_logger().error("could not record the failed run's end")
+            index_runs(con, settings, out)
+
+
+def index_runs(con: duckdb.DuckDBPyConnection, settings: Settings, out: Path) -> None:
+    """reports/index.html, every run's report, once the run has recorded its end: when the
+    run's files go in the reports folder (not elsewhere, with --out). Rebuilt from the
+    warehouse by every run, so a failure here is logged, never the run's."""
+    if out.resolve().parent != settings.reports.resolve():
+        return
+    try:
+        with no_row_values("writing reports/index.html"), closing(con.cursor()) as indexing:
+            write_index(indexing, settings.reports)
+    except Exception as error:
+        get_run_logger().error("could not write reports/index.html: %s", failure_reason(error))
 
 
 def load_in_order(
@@ -372,12 +413,14 @@ def audit(
                 move_from_inbox(delivery, run_id)
     check_reconciled(files)
     with cursor(con) as reporting:
+        returned = read_verdicts(reporting, settings, run_id)
         # Also assesses the files of the runs it took over (loaded, never reported).
         assessed = assess_episodes(reporting, run_id)
-        summary = summarise(reporting, run_id)
-        new = bool(summary["files"] or assessed)
+        summary = summarise(reporting, run_id, returned)
+        # New files, findings, or verdicts since the last report change the position.
+        new = bool(summary["files"] or assessed or summary["verdicts_since_last_report"])
         if new:
-            write_audit_files(reporting, summary, out)
+            write_audit_files(reporting, settings, summary, out)
             if settings.parquet:
                 export_to_parquet(reporting, settings, run_id)
     publish(summary, out if new else None)

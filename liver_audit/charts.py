@@ -3,7 +3,7 @@
 Why no library: the report must render offline, inside one file, on locked-down machines, and
 print well. Hand-written SVG needs no script (so no script can misbehave or be blocked),
 weighs a few kilobytes, scales and prints crisply, and every label goes through html.escape.
-The two charts the report needs (stacked bars, a line of monthly rates) are small enough to
+The two charts the report needs (stacked bars, a line of rates by period) are small enough to
 write and test here; a JS library (Vega-Lite, Chart.js, Plotly) would add 200 KB to 3 MB of
 inlined script per report for no gain.
 """
@@ -64,20 +64,24 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], series: list[str], titl
     return "".join(parts)
 
 
-def monthly_rate(points: list[tuple[str, float, int]], title: str) -> str:
-    """A line of a percentage by month: points are (month, percent, denominator)."""
+def period_rate(points: list[tuple[str, float, int]], title: str) -> str:
+    """A line of a percentage by period (month or quarter): points are (period, percent,
+    denominator); each point labelled with its percent and, below it, the number behind it
+    (a rate of 1 or 2 procedures swings 0% to 100%: the reader must see that)."""
     if not points:
         return ""
     left, top, width, height = 40, 10, 520, 160
-    # months spread across the width; a single month sits in the middle
-    step = width / (len(points) - 1) if len(points) > 1 else 0
-    start = left if len(points) > 1 else left + width / 2
+    inset = 36  # the first and last points' labels clear the axis labels and the edge
+    muted = "#5a6872"
+    # periods spread across the width; a single period sits in the middle
+    step = (width - 2 * inset) / (len(points) - 1) if len(points) > 1 else 0
+    start = left + inset if len(points) > 1 else left + width / 2
     coordinates = [
         (start + i * step, top + height * (1 - percent / 100))
         for i, (_, percent, _) in enumerate(points)
     ]
     parts = [
-        f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {left + width + 20} {height + 50}" '
+        f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {left + width + 20} {height + 64}" '
         f'width="100%" style="max-width:{left + width + 20}px" xmlns="http://www.w3.org/2000/svg" '
         'font-family="system-ui, sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
@@ -88,22 +92,27 @@ def monthly_rate(points: list[tuple[str, float, int]], title: str) -> str:
         parts.append(f'<text x="{left - 4}" y="{y + 4}" text-anchor="end">{percent}%</text>')
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates)
     parts.append(f'<polyline points="{path}" fill="none" stroke="#005EB8" stroke-width="2"/>')
-    for (x, y), (month, percent, count) in zip(coordinates, points, strict=True):
+    for (x, y), (period, percent, count) in zip(coordinates, points, strict=True):
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#005EB8">'
-            f"<title>{escape(month)}: {percent:.1f}% of {count}</title></circle>"
+            f"<title>{escape(period)}: {percent:.1f}% of {count}</title></circle>"
         )
         if len(points) <= 12:  # few enough to label each value, which also helps on paper
+            above = y - 7 > top + 8
             parts.append(
-                f'<text x="{x:.1f}" y="{y - 7 if y - 7 > top + 8 else y + 15:.1f}" text-anchor="middle">'
+                f'<text x="{x:.1f}" y="{y - 7 if above else y + 15:.1f}" text-anchor="middle">'
                 f"{percent:.0f}%</text>"
             )
-    every = -(-len(points) // 6)  # at most about 6 month labels
-    for i, (month, _, _) in enumerate(points):
+            parts.append(
+                f'<text x="{x:.1f}" y="{y + 15 if above else y + 27:.1f}" text-anchor="middle" '
+                f'fill="{muted}">n={count}</text>'
+            )
+    every = 1 if len(points) <= 8 else -(-len(points) // 6)  # each of 8, else about 6
+    for i, (period, _, _) in enumerate(points):
         if i % every == 0:
             x = start + i * step
             parts.append(
-                f'<text x="{x:.1f}" y="{top + height + 16}" text-anchor="middle">{escape(month)}</text>'
+                f'<text x="{x:.1f}" y="{top + height + 34}" text-anchor="middle">{escape(period)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)

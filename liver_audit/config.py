@@ -7,8 +7,10 @@ environment knobs, and where each came from.
 """
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from pathlib import Path
 
 from liver_audit import ROOT
@@ -88,6 +90,28 @@ SETTINGS = [
         "which date decides the OPCS-4 version in force: procedure_date (the procedure's "
         "date, else the episode end), episode_end, episode_start or admission",
     ),
+    # What the report and worklist cover: the standing position, optionally narrowed.
+    Setting("since", None, str, "report only episodes ending on or after this date (YYYY-MM-DD)"),
+    Setting("provider", None, str, "report only this provider's episodes (provider code)"),
+    Setting(
+        "financial_year",
+        None,
+        str,
+        "report only episodes ending in this financial year (2025-26: April 2025 to March 2026)",
+    ),  # fmt: skip
+    Setting(
+        "compliant_sample",
+        5.0,
+        float,
+        "percent of compliant findings put to the auditors in the worklist, to measure what "
+        "the rules miss (0 to 100)",
+    ),
+    Setting(
+        "sample_seed",
+        0,
+        int,
+        "seed of the compliant sample: the same seed draws the same findings",
+    ),
 ]
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 OPCS_VERSION_DATES = ["procedure_date", "episode_end", "episode_start", "admission"]
@@ -152,6 +176,11 @@ class Settings:
     share_with_group: bool
     rules: Path
     opcs_version_date: str
+    since: str | None
+    provider: str | None
+    financial_year: str | None
+    compliant_sample: float
+    sample_seed: int
     # from the environment only (ENVIRONMENT)
     memory_limit: str
     load_workers: int
@@ -206,6 +235,8 @@ def read_config_file(path: Path, required: bool) -> dict:
         if setting is None:
             raise UnusableInput(f"{path}: unknown setting '{name}' (known: {', '.join(BY_NAME)})")
         expected = str if setting.kind is Path else setting.kind
+        if setting.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = values[name] = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise UnusableInput(f"{path}: setting '{name}' must be {expected.__name__}")
     return values
@@ -253,18 +284,33 @@ def with_environment(values: dict, sources: dict) -> Settings:
             values[knob.setting], source = from_environment(knob.variable)
             sources[knob.setting] = knob.variable if source == "environment" else source
     settings = Settings(**values, sources=sources)
-    check_opcs_version_date(settings)
+    check_values(settings)
     return settings
 
 
-def check_opcs_version_date(settings: Settings) -> None:
-    """opcs_version_date names one of the four dates."""
+def check_values(settings: Settings) -> None:
+    """Each setting with a closed set of values holds one of them: one line naming the
+    setting and where it was set."""
+
+    def refuse(name: str, expected: str):
+        value = getattr(settings, name)
+        raise UnusableInput(f"{settings.sources[name]}: {name} '{value}' is not {expected}")
+
     if settings.opcs_version_date not in OPCS_VERSION_DATES:
-        where = settings.sources["opcs_version_date"]
-        raise UnusableInput(
-            f"{where}: opcs_version_date '{settings.opcs_version_date}' is not one of "
-            f"{', '.join(OPCS_VERSION_DATES[:-1])} or {OPCS_VERSION_DATES[-1]}"
-        )
+        refuse("opcs_version_date",
+               f"one of {', '.join(OPCS_VERSION_DATES[:-1])} or {OPCS_VERSION_DATES[-1]}")  # fmt: skip
+    if settings.since is not None:
+        try:
+            date.fromisoformat(settings.since)
+        except ValueError:
+            refuse("since", "a date (YYYY-MM-DD)")
+    year = settings.financial_year
+    if year is not None and not (
+        re.fullmatch(r"\d{4}-\d{2}", year) and (int(year[:4]) + 1) % 100 == int(year[5:])
+    ):
+        refuse("financial_year", "a financial year (YYYY-YY, such as 2025-26)")
+    if not 0 <= settings.compliant_sample <= 100:
+        refuse("compliant_sample", "a percent from 0 to 100")
 
 
 # Carries share_with_group to the processes a command starts (serve's flow runs), and to
@@ -325,7 +371,7 @@ def add_setting_flags(parser, names: list[str]) -> None:
                 flag,
                 dest=name,
                 metavar=name.upper() if setting.kind is not Path else "PATH",
-                type=int if setting.kind is int else str,
+                type=setting.kind if setting.kind in (int, float) else str,
                 default=None,
                 help=setting.help + shown,
             )

@@ -160,8 +160,14 @@ def move_from_inbox(delivery: Delivery, run_id: str) -> Path | None:
     gets the run id added."""
     if not delivery.from_inbox or delivery.action == "failed":
         return None
-    source = Path(delivery.path)
-    folder = source.parent / (REFUSED if delivery.action == "refuse" else PROCESSED)
+    return move_beside(Path(delivery.path), REFUSED if delivery.action == "refuse" else PROCESSED,
+                       run_id)  # fmt: skip
+
+
+def move_beside(source: Path, name: str, run_id: str) -> Path:
+    """Move a file into the folder `name` beside it (processed/ or refused/), with the run
+    id added to its name if that name is taken there."""
+    folder = source.parent / name
     folder.mkdir(exist_ok=True)
     target = folder / source.name
     if target.exists():

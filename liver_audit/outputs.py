@@ -5,9 +5,13 @@
 | assessments.csv | one row per finding: per rule and assessed procedure (or episode) | episode-level: keep inside the trust |
 | quarantine.csv | one row per input row not loaded, with its reasons | episode-level: keep inside the trust |
 | summary.json | counts, file hashes, catalogue version | counts only |
-| worklist.xlsx | the rules, a sheet per rule of the findings needing action, and the quarantine | episode-level |
+| worklist.xlsx | the rules, a sheet per rule of its open findings (the standing position's, needing action, not yet reviewed), the compliant sample, and the run's quarantine | episode-level |
 | summary_shareable.csv | the standing position by rule, provider (and all) and financial year or quarter, HES disclosure control applied | shareable |
-| report.html | per rule: counts by outcome and provider, trend, the findings needing action; the catalogue | episode-level |
+| report.html | where the trust stands: per rule, headline, outcomes, providers, quarters, the open findings, how often auditors found it right; what changed in the run; the catalogue | episode-level |
+
+The standing position is every episode the warehouse holds, as last assessed (narrowed by the
+settings since, provider and financial_year): sql/reports/position.sql. reports/index.html
+(counts only) lists every run's report.
 """
 
 import json
@@ -20,8 +24,9 @@ import polars as pl
 
 from liver_audit import __version__
 from liver_audit.catalogue import Catalogue, load_catalogue
+from liver_audit.config import Settings, private_mode
 from liver_audit.disclosure import shareable_summary
-from liver_audit.report import RunHistory, render_report
+from liver_audit.report import read_position, render_index, render_report, select_position
 from liver_audit.warehouse import clear_left_by_ended_processes, sql
 from liver_audit.worklist import FORMULA_START, write_worklist
 
@@ -87,8 +92,11 @@ def rule_summaries(con: duckdb.DuckDBPyConnection, run_id: str, catalogue: Catal
     return summaries
 
 
-def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
-    """The run's counts: nothing episode-level, so safe for logs and Prefect artifacts."""
+def build_summary(
+    con: duckdb.DuckDBPyConnection, run_id: str, returned: list[dict] | None = None
+) -> dict:
+    """The run's counts: nothing episode-level, so safe for logs and Prefect artifacts;
+    `returned`, the worklists the run read (review.read_returned_worklists)."""
     catalogue = run_catalogue(con)
     run = {"run_id": run_id}
     files = con.sql(sql("summary/files"), params=run).pl()
@@ -97,6 +105,7 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
     reasons = dict(con.execute(sql("summary/quarantine_reasons"), run).fetchall())
     theatre = con.sql(sql("summary/theatre"), params=run).pl().to_dicts()[0]
     ledger = con.execute(sql("summary/files_skipped_or_refused"), run).fetchall()
+    (verdicts_since,) = con.execute(sql("summary/verdicts_since_last_report"), run).fetchall()[0]
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,
@@ -113,6 +122,16 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
         "findings": sum(rule["findings"] for rule in rules),
         "rules": rules,
         "theatre": theatre,
+        "worklists_returned": [
+            {
+                "file_name": r["file_name"],
+                "verdicts": r["verdicts"],
+                "refused": r["refused"],
+                "rows_refused": len(r["rows_refused"]),
+            }
+            for r in returned or []
+        ],  # fmt: skip
+        "verdicts_since_last_report": verdicts_since,
     }
 
 
@@ -120,7 +139,9 @@ def build_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
 WRITING = r"\..+\.writing-(\d+)"
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> int:
+def write_outputs(
+    con: duckdb.DuckDBPyConnection, settings: Settings, summary: dict, out_dir: Path
+) -> int:
     """Write the run's audit files into out_dir, whole or not at all: they are written into
     a folder beside it, moved into place once complete. A run killed meanwhile leaves that
     folder (episode-level rows), which the next write there deletes; the next run reports
@@ -130,7 +151,7 @@ def write_outputs(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) 
     writing = out_dir.with_name(f".{out_dir.name}.writing-{os.getpid()}")
     shutil.rmtree(writing, ignore_errors=True)  # a failed try of this process's
     writing.mkdir()
-    written = _write_files(con, summary, writing)
+    written = _write_files(con, settings, summary, writing)
     if out_dir.exists():  # --out an existing folder: its other files stay
         for path in writing.iterdir():
             os.replace(path, out_dir / path.name)
@@ -140,7 +161,9 @@ def write_outputs(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) 
     return written
 
 
-def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -> int:
+def _write_files(
+    con: duckdb.DuckDBPyConnection, settings: Settings, summary: dict, out_dir: Path
+) -> int:
     run_id = summary["run_id"]
     assessments = run_assessments(con, run_id)
     write_csv(assessments, out_dir / "assessments.csv")
@@ -148,19 +171,35 @@ def _write_files(con: duckdb.DuckDBPyConnection, summary: dict, out_dir: Path) -
     write_csv(quarantine, out_dir / "quarantine.csv")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     catalogue = run_catalogue(con)
+    select_position(con, settings)  # what the worklist, report and shareable summary cover
     shareable = shareable_summary(
         con.sql(sql("audit_files/shareable_counts")).pl(), summary["catalogue_version"]
     )
     write_csv(shareable, out_dir / "summary_shareable.csv")
-    write_worklist(con, assessments, quarantine, catalogue, out_dir / "worklist.xlsx")
-    history = RunHistory(
-        trend=con.sql(sql("reports/compliance_by_month_of_run"), params={"run_id": run_id}).pl(),
-        by_episode_month=con.sql(sql("reports/compliance_by_month_of_episode_end")).pl(),
-        recent_runs=recent_runs(con, limit=12),
-    )
-    report = render_report(summary, assessments, catalogue, shareable, history)
+    write_worklist(con, quarantine, catalogue, out_dir / "worklist.xlsx")
+    position = read_position(con, run_id, recent_runs(con, limit=12))
+    index = index_link(settings.reports, out_dir)
+    report = render_report(summary, position, catalogue, settings, shareable, index)
     (out_dir / "report.html").write_text(report)
     return assessments.height
+
+
+def index_link(reports: Path, out_dir: Path) -> str | None:
+    """The link from a run's report to reports/index.html: relative when the run's folder
+    is in the reports folder (the default), else none (the folder may move with --out)."""
+    if out_dir.resolve().parent == reports.resolve():  # written beside its final place
+        return "../index.html"
+    return None
+
+
+def write_index(con: duckdb.DuckDBPyConnection, reports: Path) -> None:
+    """reports/index.html: every run and its report (counts only), replaced whole."""
+    reports.mkdir(parents=True, exist_ok=True)
+    page = render_index(con.sql(sql("reports/runs_index")).pl(), reports)
+    partial = reports / f".index.html.{os.getpid()}"
+    partial.write_text(page)
+    partial.chmod(private_mode())
+    os.replace(partial, reports / "index.html")
 
 
 def recent_runs(con: duckdb.DuckDBPyConnection, limit: int) -> pl.DataFrame:

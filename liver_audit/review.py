@@ -14,10 +14,19 @@ from openpyxl import load_workbook
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
-from liver_audit.warehouse import database_file, sql, utc_now
+from liver_audit.warehouse import REFERENCE_DIR, database_file, sql, utc_now
 
-# The verdicts an auditor can give (the worklist's drop-down); written once, here.
-VERDICTS = ["coding error confirmed", "documentation issue", "finding not correct", "re-coded"]
+
+def verdicts(given_to: str) -> list[str]:
+    """The verdicts an auditor can give a finding `needing action`, or a `compliant` one of
+    the sample (the worklist's drop-downs), from data/reference/verdicts.csv, which the
+    warehouse also holds (verdict_kinds) to check them on review."""
+    kinds = pl.read_csv(REFERENCE_DIR / "verdicts.csv")
+    return sorted(kinds.filter(pl.col("given_to") == given_to)["verdict"])
+
+
+VERDICTS = verdicts("needing action")
+SAMPLE_VERDICTS = verdicts("compliant")
 KEY_HEADER = "finding key"
 VERDICT_HEADER = "auditor verdict"
 COMMENT_HEADER = "auditor comment"
@@ -76,7 +85,7 @@ def review(
         return None
     rows, saved_by, saved_at = returned_rows(path)
     con.register("returned_rows", rows)
-    checked = con.sql(sql("review/returned_rows_checked"), params={"verdicts": VERDICTS}).pl()
+    checked = con.sql(sql("review/returned_rows_checked")).pl()
     con.unregister("returned_rows")
     valid = checked.filter(pl.col("problem").is_null())
     refused = [
@@ -133,3 +142,35 @@ def keep_copy(
         partial.chmod(private_mode())
         partial.replace(kept)
     return kept
+
+
+# In the inbox, the folder auditors return worklists to; the nightly run reads each.
+RETURNED = "returned"
+
+
+def read_returned_worklists(con: duckdb.DuckDBPyConnection, inbox: Path | None) -> list[dict]:
+    """Every worklist in INBOX/returned/ (oldest first), read as `liver-audit review` reads
+    one: per file, its name and what came of it (verdicts read, rows refused, one line each,
+    or why the file was refused; `read before` when its content was). A file that is not a
+    worklist is refused and the rest still read."""
+    folder = inbox / RETURNED if inbox else None
+    if folder is None or not folder.is_dir():
+        return []
+    files = sorted(
+        (p for p in folder.iterdir()
+         if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith((".", "~$"))),
+        key=lambda p: (p.stat().st_mtime_ns, p.name),
+    )  # fmt: skip
+    results = []
+    for path in files:
+        try:
+            result = review(con, path)
+        except UnusableInput as error:
+            results.append({"file_name": path.name, "path": str(path), "refused": str(error),
+                            "verdicts": 0, "rows_refused": []})  # fmt: skip
+            continue
+        loaded, refused = result if result else (0, [])
+        results.append({"file_name": path.name, "path": str(path), "refused": None,
+                        "read_before": result is None, "verdicts": loaded,
+                        "rows_refused": refused})  # fmt: skip
+    return results

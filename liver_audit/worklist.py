@@ -1,10 +1,12 @@
-"""worklist.xlsx: the coding auditor's worklist: the rules, then a sheet per rule of its
-findings that need action, then the quarantine.
+"""worklist.xlsx: the coding auditor's worklist of the standing position: the rules, then a
+sheet per rule of its open findings (needing action, no verdict yet: a finding reviewed leaves
+the list), then the compliant sample (the share of compliant findings the setting
+compliant_sample puts to the auditors), then the run's quarantine.
 
 Each row is one finding with the episode's whole coded procedure list (the assessed code and
 the codes found highlighted), the rule's one-line message, the codes expected and found, the
-standard, and empty columns for the auditor's verdict and comment. Episode-level: keep
-inside the trust.
+standard, a verdict drop-down, a comment, and the finding's hidden key, by which `liver-audit
+review` reads the verdict back. Episode-level: keep inside the trust.
 """
 
 from pathlib import Path
@@ -18,7 +20,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from liver_audit.review import COMMENT_HEADER, KEY_HEADER, VERDICT_HEADER, VERDICTS
+from liver_audit.review import (
+    COMMENT_HEADER,
+    KEY_HEADER,
+    SAMPLE_VERDICTS,
+    VERDICT_HEADER,
+    VERDICTS,
+)
 from liver_audit.warehouse import sql
 
 # Characters a worksheet cannot hold (XML 1.0: C0 controls but tab, CR, LF; U+FFFE, U+FFFF):
@@ -58,13 +66,18 @@ COLUMNS = [
     # hidden: the finding's key, by which `liver-audit review` reads the verdict back
     (KEY_HEADER, "finding_key", 22),
 ]
+SAMPLE_COLUMNS = [("rule", "rule_id", 30), *COLUMNS]
+SAMPLE_SHEET = "compliant sample"
 RULE_COLUMNS = [
     ("rule", "rule_id", 34),
     ("sheet", "sheet", 32),
     ("what it checks", "checks", 70),
     ("standards", "standards", 20),
-    ("findings", "findings", 10),
+    ("assessed", "assessed", 10),
     ("needing action", "needing_action", 10),
+    ("open (to review)", "open", 10),
+    ("reviewed", "reviewed", 10),
+    ("compliant sample", "in_compliant_sample", 10),
 ]
 QUARANTINE_COLUMNS = [
     ("source file", "source_file", 24),
@@ -112,7 +125,7 @@ def sheet_names(rule_ids: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for rule_id in rule_ids:
         name, number = rule_id[:31], 2
-        while name in names.values() or name == "quarantine" or name == "rules":
+        while name in names.values() or name in ("quarantine", "rules", SAMPLE_SHEET):
             name, number = f"{rule_id[: 31 - len(str(number)) - 1]}~{number}", number + 1
         names[rule_id] = name
     return names
@@ -142,15 +155,15 @@ def _finish(sheet, columns: list[tuple], rows: int) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
 
 
-def verdict_choices(sheet, rows: int) -> None:
-    """The verdict column a drop-down of the verdicts review.py reads; the key column
+def verdict_choices(sheet, columns: list[tuple], rows: int, verdicts: list[str]) -> None:
+    """The verdict column a drop-down of the `verdicts` review.py reads; the key column
     hidden (and kept: a row whose key is edited is refused on review)."""
-    headers = [header for header, _, _ in COLUMNS]
+    headers = [header for header, _, _ in columns]
     verdict = get_column_letter(headers.index(VERDICT_HEADER) + 1)
     key = get_column_letter(headers.index(KEY_HEADER) + 1)
     choices = DataValidation(
         type="list",
-        formula1='"' + ",".join(VERDICTS) + '"',
+        formula1='"' + ",".join(verdicts) + '"',
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="Verdict",
@@ -162,53 +175,80 @@ def verdict_choices(sheet, rows: int) -> None:
 
 
 def write_worklist(
-    con: duckdb.DuckDBPyConnection,
-    assessments: pl.DataFrame,
-    quarantine: pl.DataFrame,
-    catalogue,
-    path: Path,
+    con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame, catalogue, path: Path
 ) -> None:
-    """Write the worklist: the rules sheet, a sheet per rule of its findings needing action
-    (by outcome in the rule's order, then episode and position), then the quarantine."""
+    """Write the worklist of the report's position (the temp table `position`,
+    report.select_position): the rules sheet, a sheet per rule of its open findings (by
+    outcome in the rule's order, then episode and position), the compliant sample, then the
+    run's quarantine."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    flagged = assessments.filter(pl.col("needs_action"))
-    coded = procedure_lists(con, flagged["episode_id"].unique().to_list())
+    to_review = con.sql("select * from position where open").pl()
+    sample = con.sql(
+        "select * from position where in_compliant_sample order by rule_id, episode_id, position"
+    ).pl()
+    counts = {
+        row["rule_id"]: row
+        for row in con.sql(
+            "select rule_id, count(*) as assessed, count(*) filter (where needs_action) "
+            "as needing_action, count(*) filter (where open) as open, count(*) filter "
+            "(where reviewed) as reviewed, count(*) filter (where in_compliant_sample) "
+            "as in_compliant_sample from position group by rule_id"
+        )
+        .pl()
+        .iter_rows(named=True)
+    }
+    coded = procedure_lists(
+        con, pl.concat([to_review["episode_id"], sample["episode_id"]]).unique().to_list()
+    )
     names = sheet_names([rule.id for rule in catalogue.rules])
     sheet = _sheet(workbook, "rules", RULE_COLUMNS)
     for rule in catalogue.rules:
-        found = assessments.filter(pl.col("rule_id") == rule.id)
-        values = {"rule_id": rule.id, "sheet": names[rule.id], "checks": rule.checks,
-                  "standards": rule.citation, "findings": found.height,
-                  "needing_action": found.filter(pl.col("needs_action")).height}  # fmt: skip
+        values = dict.fromkeys(["assessed", "needing_action", "open", "reviewed",
+                                "in_compliant_sample"], 0) | counts.get(rule.id, {}) | {
+            "rule_id": rule.id, "sheet": names[rule.id], "checks": rule.checks,
+            "standards": rule.citation}  # fmt: skip
         _append(sheet, [values[column] for _, column, _ in RULE_COLUMNS])
     _finish(sheet, RULE_COLUMNS, len(catalogue.rules))
     for rule in catalogue.rules:
         order = {outcome: rank for rank, outcome in enumerate(rule.needs_action)}
         rows = (
-            flagged.filter(pl.col("rule_id") == rule.id)
+            to_review.filter(pl.col("rule_id") == rule.id)
             .with_columns(rank=pl.col("outcome").replace_strict(order, default=len(order)))
             .sort("rank", "episode_id", "position")
         )
-        sheet = _sheet(workbook, names[rule.id], COLUMNS)
-        for row in rows.iter_rows(named=True):
-            values = []
-            for header, column, _ in COLUMNS:
-                if column:
-                    values.append(row[column])
-                elif header.startswith("coded procedures"):
-                    values.append(
-                        highlighted_procedures(
-                            coded.get(row["episode_id"], []), row["position"], row["found_codes"]
-                        )
-                    )
-                else:
-                    values.append(None)
-            _append(sheet, values)
-        _finish(sheet, COLUMNS, rows.height)
-        verdict_choices(sheet, rows.height)
+        findings_sheet(workbook, names[rule.id], COLUMNS, rows, coded, VERDICTS)
+    findings_sheet(workbook, SAMPLE_SHEET, SAMPLE_COLUMNS, sample, coded, SAMPLE_VERDICTS)
     sheet = _sheet(workbook, "quarantine", QUARANTINE_COLUMNS)
     for row in quarantine.iter_rows(named=True):
         _append(sheet, [row[column] if column else None for _, column, _ in QUARANTINE_COLUMNS])
     _finish(sheet, QUARANTINE_COLUMNS, quarantine.height)
     workbook.save(path)
+
+
+def findings_sheet(
+    workbook: Workbook,
+    title: str,
+    columns: list[tuple],
+    rows: pl.DataFrame,
+    coded: dict,
+    verdicts: list[str],
+) -> None:
+    """A sheet of findings, one per row, with a drop-down of `verdicts` for each."""
+    sheet = _sheet(workbook, title, columns)
+    for row in rows.iter_rows(named=True):
+        values = []
+        for header, column, _ in columns:
+            if column:
+                values.append(row[column])
+            elif header.startswith("coded procedures"):
+                values.append(
+                    highlighted_procedures(
+                        coded.get(row["episode_id"], []), row["position"], row["found_codes"]
+                    )
+                )
+            else:
+                values.append(None)
+        _append(sheet, values)
+    _finish(sheet, columns, rows.height)
+    verdict_choices(sheet, columns, rows.height, verdicts)

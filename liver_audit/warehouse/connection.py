@@ -61,9 +61,15 @@ def connect(
         con.execute(sql("warehouse"))
         check_schema_version(con, path)
         # A run reloads them at its start (with its synonym table); here only if missing.
-        if not con.execute(
-            "select 1 from duckdb_tables() where table_name = 'assessment_settings'"
-        ).fetchall():
+        # (assessment_settings is written last; verdict_kinds is missing from a warehouse an
+        # older version last ran)
+        if (
+            con.execute(
+                "select count(*) from duckdb_tables() "
+                "where table_name in ('assessment_settings', 'verdict_kinds')"
+            ).fetchall()[0][0]
+            < 2
+        ):
             load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):
             con.execute(f"create or replace view {view.stem} as {view.read_text()}")

@@ -58,7 +58,7 @@ def take_over_unreported_runs(con: duckdb.DuckDBPyConnection, run_id: str) -> in
 
 def record_audit_files(con: duckdb.DuckDBPyConnection, run_id: str, folder: Path) -> None:
     """The run's audit files are all written, in `folder`: nothing of it is left to report."""
-    con.execute("update runs set audit_files = ? where run_id = ?", [str(folder), run_id])
+    con.execute("update runs set audit_files = ? where run_id = ?", [str(folder.resolve()), run_id])
 
 
 def utc_now() -> datetime:

@@ -105,6 +105,11 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
         [str(synonyms)],
     )
     con.execute(sql("theatre_records_rematched"))
+    con.execute(
+        "create or replace table verdict_kinds as "
+        "select * from read_csv(?, header = true, all_varchar = true)",
+        [str(REFERENCE_DIR / "verdicts.csv")],
+    )
     tables = catalogue.tables() | {
         "assessment_settings": pl.DataFrame(
             {

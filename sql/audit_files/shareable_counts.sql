@@ -1,5 +1,5 @@
--- The standing position's findings (latest_assessments: the latest assessment of every
--- episode held), counted per rule and provider, and for all providers, by financial year and
+-- The report's position (position, a temp table: sql/reports/position.sql: the latest
+-- assessment of every episode held, narrowed as the settings say), counted per rule and provider, and for all providers, by financial year and
 -- by quarter of the financial year (Q1 April-June), of the episode's end. The three counts
 -- after assessed add up to it: compliant (an outcome of severity pass), needing action, and
 -- other (neither: an outcome to note, such as open_procedure). Exact counts: disclosure
@@ -14,7 +14,7 @@ findings as (
         episode_end_date,
         severity = 'pass' as compliant,
         needs_action and severity <> 'pass' as needing_action,
-    from latest_assessments
+    from position
 ),
 
 periods as (

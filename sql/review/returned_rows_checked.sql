@@ -3,7 +3,16 @@
 -- it is about and what is wrong with it, if anything: an edited key (its check digits do
 -- not match), a key of no current finding (its episode re-delivered with changes, or
 -- re-assessed with another outcome, since the worklist was written: the verdict does not
--- carry over), or a verdict not in the list ($verdicts).
+-- carry over), no verdict (a comment alone), or a verdict not in the list for its finding
+-- (verdict_kinds: one list for findings needing action, one for the compliant sample).
+with
+
+choices as (
+    select given_to, string_agg(verdict, ', ' order by verdict) as listed, list(verdict) as verdicts,
+    from verdict_kinds
+    group by given_to
+)
+
 select
     returned_rows.sheet,
     returned_rows.sheet_row,
@@ -21,9 +30,13 @@ select
             then 'its finding key was edited'
         when standing_findings.finding_key is null
             then 'its finding is no longer current (the episode was re-delivered or re-assessed): the verdict does not carry over'
-        when not list_contains($verdicts, returned_rows.verdict)
-            then 'verdict must be one of ' || array_to_string($verdicts, ', ')
+        when returned_rows.verdict is null
+            then 'a comment without a verdict: choose one from the list'
+        when not list_contains(choices.verdicts, returned_rows.verdict)
+            then 'verdict must be one of ' || choices.listed
     end as problem,
 from returned_rows
 left join standing_findings using (finding_key)
+left join choices
+    on choices.given_to = if(standing_findings.severity = 'pass', 'compliant', 'needing action')
 order by returned_rows.sheet, returned_rows.sheet_row
