@@ -50,7 +50,7 @@ from liver_audit.outputs import build_summary, write_index, write_outputs
 from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
-from liver_audit.review import read_returned_worklists
+from liver_audit.review import read_returned_worklists, returned_folder
 from liver_audit.warehouse import (
     cursor,
     finish_run,
@@ -413,7 +413,9 @@ def audit(
                 move_from_inbox(delivery, run_id)
     check_reconciled(files)
     with cursor(con) as reporting:
-        returned = read_verdicts(reporting, settings, run_id)
+        returned = (
+            read_verdicts(reporting, settings, run_id) if returned_folder(settings.inbox) else []
+        )
         # Also assesses the files of the runs it took over (loaded, never reported).
         assessed = assess_episodes(reporting, run_id)
         summary = summarise(reporting, run_id, returned)

@@ -148,13 +148,19 @@ def keep_copy(
 RETURNED = "returned"
 
 
+def returned_folder(inbox: Path | None) -> Path | None:
+    """INBOX/returned/, if there is one."""
+    folder = inbox / RETURNED if inbox else None
+    return folder if folder and folder.is_dir() else None
+
+
 def read_returned_worklists(con: duckdb.DuckDBPyConnection, inbox: Path | None) -> list[dict]:
     """Every worklist in INBOX/returned/ (oldest first), read as `liver-audit review` reads
     one: per file, its name and what came of it (verdicts read, rows refused, one line each,
     or why the file was refused; `read before` when its content was). A file that is not a
     worklist is refused and the rest still read."""
-    folder = inbox / RETURNED if inbox else None
-    if folder is None or not folder.is_dir():
+    folder = returned_folder(inbox)
+    if folder is None:
         return []
     files = sorted(
         (p for p in folder.iterdir()

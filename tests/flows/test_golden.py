@@ -90,10 +90,11 @@ def test_report_is_self_contained_and_complete(sample_run):
     assert "NICE" in html and summary["catalogue_version"] in html
     for file in summary["files"]:
         assert file["sha256"] in html
-    # every rule has its section, listing every finding needing action, and its cases
+    # every rule has its section, listing every open finding (on a first run: every one
+    # needing action), and its cases
     for rule in summary["rules"]:
         assert f'id="rule-{rule["rule_id"]}"' in html
-        assert f"Needing a coder's action ({rule['needing_action']})" in html
+        assert f"Open findings to review ({rule['needing_action']})" in html
         assert f'id="catalogue-{rule["rule_id"]}"' in html
 
 
@@ -163,8 +164,8 @@ def test_readme_queries_run_on_the_warehouse(sample_run, capsys):
 
 
 def test_worklist_reads_back_with_the_assessments(sample_run):
-    """worklist.xlsx: the rules, a sheet per rule of its findings needing action, the
-    quarantine; rows as assessed."""
+    """worklist.xlsx: the rules, a sheet per rule of its open findings (a first run: all
+    needing action), the compliant sample, the quarantine; rows as assessed."""
     import csv
 
     from openpyxl import load_workbook
@@ -172,7 +173,12 @@ def test_worklist_reads_back_with_the_assessments(sample_run):
     summary, out = sample_run
     workbook = load_workbook(out / "worklist.xlsx", rich_text=True)
     rules = [rule["rule_id"] for rule in summary["rules"]]
-    assert workbook.sheetnames == ["rules", *[rule[:31] for rule in rules], "quarantine"]
+    assert workbook.sheetnames == [
+        "rules",
+        *[rule[:31] for rule in rules],
+        "compliant sample",
+        "quarantine",
+    ]
     for rule in summary["rules"]:
         sheet = workbook[rule["rule_id"][:31]]
         header = [cell.value for cell in sheet[1]]
@@ -181,6 +187,10 @@ def test_worklist_reads_back_with_the_assessments(sample_run):
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
         assert sheet.max_row - 1 == rule["needing_action"]
     assert workbook["quarantine"].max_row - 1 == summary["rows_quarantined"]
+    sample = list(workbook["compliant sample"].iter_rows(min_row=2, values_only=True))
+    compliant = sum(rule["compliant"] for rule in summary["rules"])
+    assert 0 < len(sample) < compliant / 10  # 5% of 108, drawn by key: a handful
+    assert {row[1] for row in sample} == {"compliant"}
     # the coded procedure list shows the assessed code highlighted
     rows = {
         r["episode_id"]: r

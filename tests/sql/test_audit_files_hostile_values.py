@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from liver_audit.assess import assess
 from liver_audit.catalogue import load_catalogue
+from liver_audit.config import default_settings
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.warehouse import connect
 from liver_audit.worklist import COLUMNS, write_worklist
@@ -41,7 +42,7 @@ def test_hostile_values_reach_the_audit_files_as_text(fresh_db, tmp_path):
     assess(fresh_db, "test-run")
     summary = build_summary(fresh_db, "test-run")
     out = tmp_path / "out"
-    write_outputs(fresh_db, summary, out)
+    write_outputs(fresh_db, default_settings(), summary, out)
 
     workbook = openpyxl.load_workbook(out / "worklist.xlsx")
     flagged = workbook["liver_resection_approach"]
@@ -80,7 +81,8 @@ def test_any_text_gives_a_worklist_that_opens(tmp_path_factory, episode_id, prov
         {column: [None] for _, column, _ in COLUMNS if column}
         | {"episode_id": [episode_id], "provider_code": [provider], "position": [1],
            "procedure_code": ["J023"], "outcome": ["missing_approach_code"],
-           "rule_id": ["liver_resection_approach"], "needs_action": [True]},
+           "rule_id": ["liver_resection_approach"], "needs_action": [True], "open": [True],
+           "reviewed": [False], "in_compliant_sample": [False]},
     )  # fmt: skip
     quarantine = pl.DataFrame(
         {"source_file": [file_name], "source_row": [1], "episode_id": [episode_id],
@@ -88,7 +90,9 @@ def test_any_text_gives_a_worklist_that_opens(tmp_path_factory, episode_id, prov
     )  # fmt: skip
     path = tmp_path_factory.mktemp("worklist") / "worklist.xlsx"
     with connect(":memory:") as con:
-        write_worklist(con, assessments, quarantine, load_catalogue(), path)
+        con.register("findings", assessments)  # as report.select_position leaves it
+        con.execute("create temp table position as select * from findings")
+        write_worklist(con, quarantine, load_catalogue(), path)
     workbook = openpyxl.load_workbook(path)
     read = {cell.value for cell in workbook["quarantine"][2][:6]} | {
         workbook["liver_resection_approach"]["B2"].value,

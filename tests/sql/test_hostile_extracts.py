@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liver_audit.assess import assess
+from liver_audit.config import default_settings
 from liver_audit.errors import UnusableInput
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
@@ -80,7 +81,7 @@ def audit(path, folder) -> int | None:
         assess(con, "hostile-run")
         summary = build_summary(con, "hostile-run")
         out = folder / "out"
-        write_outputs(con, summary, out)
+        write_outputs(con, default_settings(), summary, out)
     assert sorted(os.listdir(out)) == AUDIT_FILES
     openpyxl.load_workbook(out / "worklist.xlsx")
     json.loads((out / "summary.json").read_text())

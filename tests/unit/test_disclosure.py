@@ -8,12 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from liver_audit.config import default_settings
 from liver_audit.disclosure import (
     COUNTS,
     controlled_count,
     controlled_percentage,
     shareable_summary,
 )
+from liver_audit.report import select_position
 from liver_audit.warehouse import connect, sql
 from tests.tables import parse_table
 
@@ -98,6 +100,7 @@ def insert_findings(con, rows: list[dict], rule_id: str = "liver_resection_appro
 
 def test_shareable_counts_by_period_and_provider(fresh_db):
     insert_findings(fresh_db, parse_table(FINDINGS))
+    select_position(fresh_db, default_settings())
     counts = fresh_db.sql(sql("audit_files/shareable_counts")).pl()
     found = {
         (r["period_type"], r["period"], r["provider_code"]):
@@ -108,6 +111,29 @@ def test_shareable_counts_by_period_and_provider(fresh_db):
     for row in counts.iter_rows(named=True):
         dates = (row["period_from"], row["period_to"])
         assert tuple(d and d.isoformat() for d in dates) == PERIODS[row["period"]]
+
+
+# The report's settings narrow the position, and the shareable summary with it.
+NARROWED = [
+    ({"financial_year": "2025-26"}, {k for k in EXPECTED if k[1].startswith("2025-26")}),
+    ({"provider": "rxa"}, {(kind, period, provider)
+                            for kind, period in [("financial year", "2024-25"), ("quarter", "2024-25 Q4"),
+                                                 ("financial year", "2025-26"), ("quarter", "2025-26 Q1")]
+                            for provider in ("RXA", "all providers")}),
+    ({"since": "2025-04-01"}, {k for k in EXPECTED if k[1].startswith("2025-26")}),
+    ({"since": "2025-03-31", "provider": "RXB"},
+     {("financial year", "2025-26", "RXB"), ("financial year", "2025-26", "all providers"),
+      ("quarter", "2025-26 Q1", "RXB"), ("quarter", "2025-26 Q1", "all providers")}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("narrowed, groups", NARROWED)
+def test_the_report_settings_narrow_the_shareable_counts(fresh_db, narrowed, groups):
+    insert_findings(fresh_db, parse_table(FINDINGS))
+    select_position(fresh_db, default_settings(**narrowed))
+    counts = fresh_db.sql(sql("audit_files/shareable_counts")).pl()
+    assert {(r["period_type"], r["period"], r["provider_code"])
+            for r in counts.iter_rows(named=True)} == groups  # fmt: skip
 
 
 OUTCOME = st.fixed_dictionaries({
@@ -126,6 +152,7 @@ def test_the_columns_add_up_and_every_figure_shown_is_controlled(rows):
     from its exact count; a percentage only from two shown counts."""
     con = connect(":memory:")
     insert_findings(con, [{**row, "episode": str(n)} for n, row in enumerate(rows)])
+    select_position(con, default_settings())
     counts = con.sql(sql("audit_files/shareable_counts")).pl()
     con.close()
     assert (
