@@ -29,7 +29,7 @@ select
             or finding_key_check(left(returned_rows.finding_key, 16)) <> right(returned_rows.finding_key, 4)
             then 'its finding key was edited'
         when standing_findings.finding_key is null
-            then 'its finding is no longer current (the episode was re-delivered or re-assessed): the verdict does not carry over'
+            then 'its finding key matches no current finding: the episode was re-delivered or re-assessed since (the verdict does not carry over), or the key is not from this warehouse'
         when returned_rows.verdict is null
             then 'a comment without a verdict: choose one from the list'
         when not list_contains(choices.verdicts, returned_rows.verdict)

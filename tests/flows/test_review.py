@@ -3,6 +3,8 @@
 its sheet and row, the same file twice changes nothing, the file is kept, and a verdict
 follows its episode's version."""
 
+import hashlib
+
 import duckdb
 import openpyxl
 import pytest
@@ -59,24 +61,36 @@ def test_the_review_round_trip(audited, tmp_path):
         2: ("coding error confirmed", "Y75.2 added"),
         3: ("documentation issue", None),
         4: ("looks wrong to me", "not one of the list"),
-        5: ("finding not correct", None),
+        5: ("finding not correct", None),  # its key edited below
+        6: ("compliant confirmed", None),  # a verdict for the compliant sample only
+        7: (None, "a comment alone"),
+        8: ("re-coded", None),  # its key well-formed but no finding's
     }
     for row, (verdict, comment) in fill.items():
         sheet.cell(row, where[VERDICT_HEADER]).value = verdict
         sheet.cell(row, where["auditor comment"]).value = comment
     edited = sheet.cell(5, where[KEY_HEADER])
     edited.value = ("0" if edited.value[0] != "0" else "1") + edited.value[1:]
+    body = "0123456789abcdef"
+    check = hashlib.sha256(f"check {body}".encode()).hexdigest()[:4]
+    sheet.cell(8, where[KEY_HEADER]).value = f"{body}-{check}"
     workbook.properties.lastModifiedBy = "A. Auditor"
     returned = tmp_path / "returned.xlsx"
     workbook.save(returned)
 
     result = liver_audit("review", str(returned), "--warehouse", str(warehouse))
     assert result.returncode == 2
+    where_ = f"liver-audit: {returned}: sheet {SHEET} row"
     assert result.stderr.strip().splitlines() == [
-        f"liver-audit: {returned}: sheet {SHEET} row 4: verdict must be one of {', '.join(VERDICTS)}",
-        f"liver-audit: {returned}: sheet {SHEET} row 5: its finding key was edited",
+        f"{where_} 4: verdict must be one of {', '.join(VERDICTS)}",
+        f"{where_} 5: its finding key was edited",
+        f"{where_} 6: verdict must be one of {', '.join(VERDICTS)}",
+        f"{where_} 7: a comment without a verdict: choose one from the list",
+        f"{where_} 8: its finding key matches no current finding: the episode was re-delivered "
+        "or re-assessed since (the verdict does not carry over), or the key is not from this "
+        "warehouse",
     ]
-    assert "2 verdict(s) read, 2 row(s) refused" in result.stdout
+    assert "2 verdict(s) read, 5 row(s) refused" in result.stdout
     assert verdicts(warehouse) == [
         (SHEET, 2, "coding error confirmed", "Y75.2 added"),
         (SHEET, 3, "documentation issue", None),
