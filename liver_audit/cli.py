@@ -52,9 +52,11 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"liver-audit: error: {one_line(message)}\n")
 
 
+# What the report and worklist cover, and the compliant sample they put to the auditors.
+REPORT_SETTINGS = ["since", "provider", "financial_year", "compliant_sample", "sample_seed"]
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
-    "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date",
+    "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date", *REPORT_SETTINGS,
 ]  # fmt: skip
 
 
@@ -161,6 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--reviewer", metavar="NAME",
                         help="who gave the verdicts (default: the workbook's last author)")  # fmt: skip
 
+    report = command(
+        "report",
+        "write the report and worklist of where the trust stands, without a run",
+        "Write report.html, worklist.xlsx and summary_shareable.csv of the warehouse's standing "
+        "position as of its latest run (what that run changed included), narrowed by --since, "
+        "--provider or --financial-year, into --out. Reads the warehouse only.",
+        ["warehouse", "share_with_group", *REPORT_SETTINGS],
+    )
+    report.add_argument("--out", metavar="DIR", required=True,
+                        help="folder for the report's files (made if missing)")  # fmt: skip
+
     rules = command(
         "rules",
         "list the rule catalogue",
@@ -188,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             return show_rules(settings.rules, args.cases)
         if args.command == "review":
             return read_verdicts(settings, Path(args.worklist), args.reviewer)
+        if args.command == "report":
+            return write_report(settings, Path(args.out))
         if args.command == "sql":
             from liver_audit.analyst_sql import run_sql
 
@@ -368,8 +383,13 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
         say(f"  skipped {skipped['file_name']}: {skipped['reason']}")
     for refused in summary["files_refused"]:
         say(f"  refused {refused['file_name']}")
+    for returned in summary.get("worklists_returned", []):
+        say(f"  returned worklist {returned['file_name']}: "
+            + (f"refused ({returned['refused']})" if returned["refused"] else
+               f"{returned['verdicts']} verdict(s) read, {returned['rows_refused']} row(s) refused"))  # fmt: skip
     if summary["out_dir"] is None:
-        say("  nothing new: no file to load, so no audit files were written")
+        say("  nothing new: no file or verdict to read, so no audit files were written; the "
+            "latest report still shows the position (REPORTS/index.html)")  # fmt: skip
         say(f"  warehouse: {Path(warehouse_path).resolve()}")
         return
     say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
@@ -377,7 +397,7 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
     say(f"  procedures assessed: {summary['procedures_assessed']}")
     for rule in summary["rules"]:
         percent = "n/a" if rule["percent_compliant"] is None else f"{rule['percent_compliant']}%"
-        say(f"  {rule['rule_id']}: {rule['findings']} findings, {percent} compliant")
+        say(f"  {rule['rule_id']}: {rule['findings']} findings in this run, {percent} compliant")
         for outcome in rule["outcomes"]:
             if outcome["findings"]:
                 say(f"    {outcome['outcome']:<36}{outcome['findings']:>8}")
@@ -415,6 +435,22 @@ def read_verdicts(settings: Settings, worklist: Path, reviewer: str | None) -> i
         print(f"liver-audit: {one_line(line)}", file=sys.stderr)
     say(f"{worklist.name}: {loaded} verdict(s) read, {len(refused)} row(s) refused")
     return 2 if refused else 0
+
+
+def write_report(settings: Settings, out: Path) -> int:
+    """`liver-audit report`: the position's report, worklist and shareable summary, as of
+    the warehouse's latest reported run, from the warehouse opened read-only."""
+    from liver_audit.outputs import write_position
+    from liver_audit.warehouse import open_read_only
+
+    if out.exists() and not out.is_dir():
+        raise UnusableInput(f"{out}: --out must be a folder")
+    with open_read_only(settings.warehouse) as con:
+        run_id = write_position(con, settings, out)
+    say(f"the position as of run {run_id}: {out.resolve()}/")
+    for name in ("report.html", "worklist.xlsx", "summary_shareable.csv"):
+        say(f"    {name}")
+    return 0
 
 
 def export(settings: Settings) -> int:

@@ -26,8 +26,9 @@ from liver_audit import __version__
 from liver_audit.catalogue import Catalogue, load_catalogue
 from liver_audit.config import Settings, private_mode
 from liver_audit.disclosure import shareable_summary
+from liver_audit.errors import UnusableInput
 from liver_audit.report import read_position, render_index, render_report, select_position
-from liver_audit.warehouse import clear_left_by_ended_processes, sql
+from liver_audit.warehouse import clear_left_by_ended_processes, database_file, sql
 from liver_audit.worklist import FORMULA_START, write_worklist
 
 
@@ -142,16 +143,22 @@ WRITING = r"\..+\.writing-(\d+)"
 def write_outputs(
     con: duckdb.DuckDBPyConnection, settings: Settings, summary: dict, out_dir: Path
 ) -> int:
-    """Write the run's audit files into out_dir, whole or not at all: they are written into
-    a folder beside it, moved into place once complete. A run killed meanwhile leaves that
-    folder (episode-level rows), which the next write there deletes; the next run reports
-    the killed run's files (take_over_unreported_runs). Returns the assessments written."""
+    """Write the run's audit files into out_dir, whole or not at all (whole_or_nothing); a
+    run killed meanwhile is reported by the next (take_over_unreported_runs). Returns the
+    assessments written."""
+    return whole_or_nothing(out_dir, lambda folder: _write_files(con, settings, summary, folder))
+
+
+def whole_or_nothing(out_dir: Path, write) -> int:
+    """Call write(folder) on a folder beside out_dir, moved into place once complete. A
+    process killed meanwhile leaves that folder (episode-level rows), which the next write
+    there deletes."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     clear_left_by_ended_processes(out_dir.parent, WRITING)
     writing = out_dir.with_name(f".{out_dir.name}.writing-{os.getpid()}")
     shutil.rmtree(writing, ignore_errors=True)  # a failed try of this process's
     writing.mkdir()
-    written = _write_files(con, settings, summary, writing)
+    written = write(writing)
     if out_dir.exists():  # --out an existing folder: its other files stay
         for path in writing.iterdir():
             os.replace(path, out_dir / path.name)
@@ -159,6 +166,22 @@ def write_outputs(
     else:
         writing.rename(out_dir)
     return written
+
+
+def write_position(con: duckdb.DuckDBPyConnection, settings: Settings, out_dir: Path) -> str:
+    """`liver-audit report`: the position's files (report, worklist, shareable summary) as
+    of the latest run that wrote audit files, on a read-only session. Returns that run."""
+    rows = con.sql(sql("reports/latest_reported_run")).fetchall()
+    if not rows:
+        raise UnusableInput(f"{database_file(con)}: no run has written a report yet")
+    run_id, summary = rows[0]
+    con.execute(sql("macros"))  # temporary: a read-only session has none yet
+    quarantine = run_quarantine(con, run_id)
+    whole_or_nothing(
+        out_dir, lambda folder: _position_files(con, settings, json.loads(summary), quarantine,
+                                                folder)
+    )  # fmt: skip
+    return run_id
 
 
 def _write_files(
@@ -170,6 +193,19 @@ def _write_files(
     quarantine = run_quarantine(con, run_id)
     write_csv(quarantine, out_dir / "quarantine.csv")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    _position_files(con, settings, summary, quarantine, out_dir)
+    return assessments.height
+
+
+def _position_files(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    summary: dict,
+    quarantine: pl.DataFrame,
+    out_dir: Path,
+) -> int:
+    """The files of the position: summary_shareable.csv, worklist.xlsx, report.html."""
+    run_id = summary["run_id"]
     catalogue = run_catalogue(con)
     select_position(con, settings)  # what the worklist, report and shareable summary cover
     shareable = shareable_summary(
@@ -181,7 +217,7 @@ def _write_files(
     index = index_link(settings.reports, out_dir)
     report = render_report(summary, position, catalogue, settings, shareable, index)
     (out_dir / "report.html").write_text(report)
-    return assessments.height
+    return 0
 
 
 def index_link(reports: Path, out_dir: Path) -> str | None:

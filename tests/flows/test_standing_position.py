@@ -150,3 +150,26 @@ def test_verdicts_returned_to_the_inbox_leave_the_worklist(two_runs, tmp_path):
     assert precision == [(2, 1, 1, 1, int(sampled_rule == RULE), int(sampled_rule == RULE))]
     # the same file again changes nothing: nothing new to report
     assert run(tmp_path, "--inbox", str(inbox)) is None
+
+
+def test_report_narrows_the_position_and_writes_nothing_to_the_warehouse(two_runs, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    before = warehouse.read_bytes()
+    out = tmp_path / "rxa"
+    result = liver_audit(
+        "report", "--warehouse", str(warehouse), "--out", str(out), "--provider", "RXA",
+        "--financial-year", "2025-26",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert warehouse.read_bytes() == before
+    html = (out / "report.html").read_text()
+    assert "only those ending in financial year 2025-26, of provider RXA" in html
+    rows = sheet_rows(out / "worklist.xlsx", RULE)
+    assert rows and {r["provider"] for r in rows} == {"RXA"}
+    assert all("2025-04-01" <= str(r["episode end"])[:10] <= "2026-03-31" for r in rows)
+    everyone = sheet_rows(tmp_path / "reports" / sorted(
+        p.name for p in (tmp_path / "reports").glob("2*"))[-1] / "worklist.xlsx", RULE)  # fmt: skip
+    assert len(rows) < len(everyone)
+    shareable = (out / "summary_shareable.csv").read_text().splitlines()[1:]
+    assert shareable and all(",2025-26" in line and (",RXA," in line or ",all providers," in line)
+                             for line in shareable)  # fmt: skip
