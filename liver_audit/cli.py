@@ -514,8 +514,8 @@ def serve(settings: Settings) -> int:
 
 
 def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
-    """Recent runs, newest first (run_history, as the report's trend uses it), or one run's
-    timed stages: counts only."""
+    """Recent runs, newest first (run_history, as the report's trend uses it), then how
+    often each rule is right (rule_precision); or one run's timed stages: counts only."""
     from liver_audit.outputs import recent_runs
     from liver_audit.terminal import print_table
     from liver_audit.warehouse import open_read_only, sql
@@ -527,9 +527,14 @@ def show_history(path: Path, limit: int, run_id: str | None = None) -> int:
                 raise UnusableInput(f"{path}: no stages recorded for run {run_id}")
         else:
             table = recent_runs(con, limit)
+            precision = con.sql(sql("reports/rule_precision_shown")).pl()
     print_table(one_line_columns(table))
     if not table.height:
         print("(no runs yet)")
+    elif not run_id:
+        say()
+        say("How often each rule is right, from the auditors' verdicts (rule_precision):")
+        print_table(one_line_columns(precision))
     return 0
 
 

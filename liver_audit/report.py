@@ -85,6 +85,7 @@ class Position:
 
     by_outcome: pl.DataFrame
     by_quarter: pl.DataFrame
+    trend: pl.DataFrame  # by month of run, across the run history
     open_findings: pl.DataFrame
     changes: pl.DataFrame
     precision: pl.DataFrame
@@ -96,6 +97,7 @@ def read_position(con: duckdb.DuckDBPyConnection, run_id: str, recent: pl.DataFr
     return Position(
         by_outcome=con.sql(sql("reports/position_by_outcome")).pl(),
         by_quarter=con.sql(sql("reports/position_by_quarter")).pl(),
+        trend=con.sql(sql("reports/compliance_by_month_of_run"), params={"run_id": run_id}).pl(),
         open_findings=con.sql(
             "select * from position where open order by rule_id, outcome, episode_id, position"
         ).pl(),
@@ -176,6 +178,14 @@ def rule_view(rule, position: Position) -> dict:
             period_rate(
                 [(q["quarter"], q["percent_compliant"], q["findings"]) for q in quarters],
                 f"{rule.title}: percent compliant by quarter of episode end",
+            )
+        ),
+        "trend_chart": Markup(
+            period_rate(
+                position.trend.filter(pl.col("rule_id") == rule.id)
+                .select("month", "percent_compliant", "findings")
+                .rows(),
+                f"{rule.title}: percent compliant of each month's runs",
             )
         ),
         "open_findings": position.open_findings.filter(pl.col("rule_id") == rule.id).to_dicts(),

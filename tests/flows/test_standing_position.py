@@ -148,6 +148,9 @@ def test_verdicts_returned_to_the_inbox_leave_the_worklist(two_runs, tmp_path):
             "select rule_id from verdicts where verdict = ?", params=[SAMPLE_VERDICTS[0]]
         ).fetchall()[0][0]
     assert precision == [(2, 1, 1, 1, int(sampled_rule == RULE), int(sampled_rule == RULE))]
+    history = liver_audit("history", "--warehouse", str(tmp_path / "warehouse.duckdb"))
+    (line,) = [line for line in history.stdout.splitlines() if line.startswith(RULE)]
+    assert line.split()[1:6] == ["2", "50.0%", "1", "0", "1"]  # reviewed, confirmed, split
     # the same file again changes nothing: nothing new to report
     assert run(tmp_path, "--inbox", str(inbox)) is None
 

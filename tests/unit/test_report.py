@@ -49,6 +49,9 @@ def hostile_position() -> Position:
                 }
             ]
         ),  # fmt: skip
+        trend=pl.DataFrame(
+            [{"rule_id": RULE, "month": HOSTILE, "percent_compliant": 50.0, "findings": 2}]
+        ),
         open_findings=pl.DataFrame([finding]),
         changes=pl.DataFrame([change]),
         precision=pl.DataFrame(
