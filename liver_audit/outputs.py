@@ -107,6 +107,7 @@ def build_summary(
     theatre = con.sql(sql("summary/theatre"), params=run).pl().to_dicts()[0]
     ledger = con.execute(sql("summary/files_skipped_or_refused"), run).fetchall()
     (verdicts_since,) = con.execute(sql("summary/verdicts_since_last_report"), run).fetchall()[0]
+    (quarantined_before,) = con.execute(sql("summary/rows_quarantined_before"), run).fetchall()[0]
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,
@@ -119,6 +120,7 @@ def build_summary(
         "files_skipped": [{"file_name": n, "reason": r} for a, n, r in ledger if a == "skipped"],
         "files_refused": [{"file_name": n, "reason": r} for a, n, r in ledger if a == "refused"],
         "quarantine_reasons": reasons,
+        "rows_quarantined_before": quarantined_before,
         "procedures_assessed": procedures,
         "findings": sum(rule["findings"] for rule in rules),
         "rules": rules,

@@ -85,6 +85,8 @@ def test_a_second_run_reports_the_whole_position_and_what_changed(two_runs, tmp_
     assert set(re.findall(r"\b\d{12}\b", changes)) == {CHANGED}
     assert re.search(rf"<td>{CHANGED}</td><td>resolved</td><td>compliant</td>"
                      r"<td>missing approach code</td>", changes)  # fmt: skip
+    # the re-delivery's bad rows are quarantined again, and said to be the same as before
+    assert "12 of the 12\nwere quarantined before" in changes
     # the whole position: every finding the warehouse holds, one fewer needing action
     title = "Liver resection carries the approach code of its access"
     before, after = rule_row((first / "report.html").read_text(), title), rule_row(html, title)
