@@ -219,6 +219,7 @@ def publish(summary: dict, out_dir: Path | None) -> None:
     """Counts only: Prefect artifacts must never carry episode-level values."""
     run_id = summary["run_id"]
     skipped = [f"{f['file_name']} ({f['reason']})" for f in summary["files_skipped"]]
+    returned = sum(r["verdicts"] for r in summary.get("worklists_returned", []))
     lines = [f"# liver-audit run {run_id}", ""]
     if out_dir is None:
         lines.append(
@@ -252,11 +253,13 @@ def publish(summary: dict, out_dir: Path | None) -> None:
             f"findings {summary['findings']}.",
             "",
             *(
-                f"- {rule['rule_id']}: {rule['findings']} findings, {compliance(rule)} "
-                f"compliant, {rule['needing_action']} needing action"
+                f"- {rule['rule_id']}: {rule['findings']} findings in this run, "
+                f"{compliance(rule)} compliant, {rule['needing_action']} needing action"
                 for rule in summary["rules"]
             ),
             "",
+            f"Verdicts read from returned worklists: {returned}." if returned else "",
+            "The report and worklist show the whole position: every episode held.",
             f"Audit files: `{out_dir.resolve()}`",
         ]
     if skipped:

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(args, settings)
     except UnusableInput as error:
         if getattr(error, "summary", None):  # refused files: the rest of the run went ahead
-            print_summary(error.summary, settings.warehouse, status="failed")
+            print_summary(error.summary, settings, status="failed")
         print(f"liver-audit: {one_line(str(error))}", file=sys.stderr)
         return 2
     except (WarehouseBusy, WarehouseOutdated) as error:
@@ -297,7 +297,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         out_dir=args.out,
         reload=args.reload,
     )
-    print_summary(summary, settings.warehouse)
+    print_summary(summary, settings)
     return 0
 
 
@@ -376,7 +376,7 @@ class WithoutTracebacks(logging.Formatter):
         return self.formatter.format(logging.makeLogRecord(record.__dict__ | bare))
 
 
-def print_summary(summary: dict, warehouse_path: Path, status: str = "completed") -> None:
+def print_summary(summary: dict, settings: Settings, status: str = "completed") -> None:
     """What the run did, a line per fact; file names escaped (one_line), as in every message."""
     say(f"liver-audit run {summary['run_id']} {status}")
     for skipped in summary["files_skipped"]:
@@ -388,9 +388,11 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
             + (f"refused ({returned['refused']})" if returned["refused"] else
                f"{returned['verdicts']} verdict(s) read, {returned['rows_refused']} row(s) refused"))  # fmt: skip
     if summary["out_dir"] is None:
-        say("  nothing new: no file or verdict to read, so no audit files were written; the "
-            "latest report still shows the position (REPORTS/index.html)")  # fmt: skip
-        say(f"  warehouse: {Path(warehouse_path).resolve()}")
+        say(
+            "  nothing new: no file or verdict to read, so no audit files were written; the "
+            f"latest report shows the position: {(settings.reports / 'index.html').resolve()}"
+        )
+        say(f"  warehouse: {settings.warehouse.resolve()}")
         return
     say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
         f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
@@ -401,7 +403,7 @@ def print_summary(summary: dict, warehouse_path: Path, status: str = "completed"
         for outcome in rule["outcomes"]:
             if outcome["findings"]:
                 say(f"    {outcome['outcome']:<36}{outcome['findings']:>8}")
-    say(f"  warehouse: {Path(warehouse_path).resolve()}")
+    say(f"  warehouse: {settings.warehouse.resolve()}")
     say(f"  audit files: {Path(summary['out_dir']).resolve()}/")
     for name in (
         "report.html", "worklist.xlsx", "assessments.csv", "quarantine.csv",

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liver_audit.cli import main, print_summary
+from liver_audit.config import default_settings
 from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.warehouse import connect
 from tests.conftest import REPO, SAMPLE
@@ -106,12 +107,16 @@ def test_the_run_summary_names_files_in_one_line_each(tmp_path):
     }
     out = io.StringIO()
     with redirect_stdout(out):
-        print_summary(summary, tmp_path / "wh\n.duckdb")
+        print_summary(
+            summary,
+            default_settings(warehouse=tmp_path / "wh\n.duckdb", reports=tmp_path / "r\nr"),
+        )
     assert out.getvalue().splitlines() == [
         "liver-audit run r1 completed",
         "  skipped a\\nb.csv: content already loaded, as a\\nb.csv",
         "  refused c\\rd.csv",
-        "  nothing new: no file to load, so no audit files were written",
+        "  nothing new: no file or verdict to read, so no audit files were written; the latest "
+        f"report shows the position: {tmp_path}/r\\nr/index.html",
         f"  warehouse: {tmp_path}/wh\\n.duckdb",
     ]
 

@@ -5,7 +5,14 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liver_audit.review import COMMENT_HEADER, KEY_HEADER, VERDICT_HEADER, VERDICTS, review
+from liver_audit.review import (
+    COMMENT_HEADER,
+    KEY_HEADER,
+    SAMPLE_VERDICTS,
+    VERDICT_HEADER,
+    VERDICTS,
+    review,
+)
 from liver_audit.warehouse import connect
 
 # Text a worksheet can hold (openpyxl refuses most control characters).
@@ -42,3 +49,44 @@ def test_any_cells_load_or_are_refused_in_one_line(tmp_path, rows):
         values = {str(v).strip() for r in rows for v in r if v is not None and str(v).strip()}
         reason = line.split(": ", 3)[-1]
         assert not any(len(v) > 3 and v in reason for v in values - set(VERDICTS))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cells=st.lists(st.tuples(st.one_of(CELL, st.sampled_from(SAMPLE_VERDICTS)), CELL),
+                      min_size=1, max_size=6))  # fmt: skip
+def test_any_verdict_or_comment_on_a_real_finding_loads_or_is_refused(tmp_path, cells):
+    """With the keys of real findings (half needing action, half compliant), whatever the
+    verdict and comment cells hold: a row loads exactly when its verdict is one of its
+    finding's list; any other answered row is refused in one line; nothing fails."""
+    con = connect(":memory:")
+    con.execute("insert into input_files (file_id, run_id, file_kind, file_name) "
+                "values (1, 'r0', 'episode_extract', 'f')")  # fmt: skip
+    con.execute("insert into episodes (episode_id, file_id, version_hash) "
+                "select i::varchar, 1, hash(i) from range(6) t(i)")  # fmt: skip
+    con.execute(
+        "insert into assessments (run_id, rule_id, episode_id, position, procedure_code, "
+        "outcome, severity, needs_action) select 'r1', 'liver_resection_approach', i::varchar, "
+        "1, 'J023', if(i % 2 = 0, 'missing_approach_code', 'compliant'), "
+        "if(i % 2 = 0, 'error', 'pass'), i % 2 = 0 from range(6) t(i)"
+    )
+    keys = con.sql(
+        "select finding_key, severity from standing_findings order by episode_id"
+    ).fetchall()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["outcome", VERDICT_HEADER, COMMENT_HEADER, KEY_HEADER])
+    for (verdict, comment), (key, _) in zip(cells, keys, strict=False):
+        sheet.append(["x", verdict, comment, key])
+    path = tmp_path / "returned.xlsx"
+    workbook.save(path)
+    loaded, refused = review(con, path, "tester")
+    con.close()
+    answered = valid = 0
+    for (verdict, comment), (_, severity) in zip(cells, keys, strict=False):
+        verdict, comment = (verdict or "").strip(), (comment or "").strip()
+        answered += bool(verdict or comment)
+        valid += verdict in (SAMPLE_VERDICTS if severity == "pass" else VERDICTS)
+    assert (loaded, len(refused)) == (valid, answered - valid)
+    assert all("\n" not in line for line in refused)
