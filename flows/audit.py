@@ -46,7 +46,7 @@ from liver_audit.inbox import (
     record_deliveries,
 )
 from liver_audit.load import load_file
-from liver_audit.outputs import build_summary, write_index, write_outputs
+from liver_audit.outputs import build_summary, in_reports, write_index, write_outputs
 from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
 from liver_audit.report import compliance
@@ -332,7 +332,7 @@ def index_runs(con: duckdb.DuckDBPyConnection, settings: Settings, out: Path) ->
     """reports/index.html, every run's report, once the run has recorded its end: when the
     run's files go in the reports folder (not elsewhere, with --out). Rebuilt from the
     warehouse by every run, so a failure here is logged, never the run's."""
-    if out.resolve().parent != settings.reports.resolve():
+    if not in_reports(settings, out):
         return
     try:
         with no_row_values("writing reports/index.html"), closing(con.cursor()) as indexing:

@@ -300,7 +300,9 @@ def check_values(settings: Settings) -> None:
         refuse("opcs_version_date",
                f"one of {', '.join(OPCS_VERSION_DATES[:-1])} or {OPCS_VERSION_DATES[-1]}")  # fmt: skip
     if settings.since is not None:
-        try:
+        try:  # fromisoformat also takes 20250401 and 2025-W14-1, which DuckDB does not
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", settings.since):
+                raise ValueError
             date.fromisoformat(settings.since)
         except ValueError:
             refuse("since", "a date (YYYY-MM-DD)")

@@ -27,7 +27,13 @@ from liver_audit.catalogue import Catalogue, load_catalogue
 from liver_audit.config import Settings, private_mode
 from liver_audit.disclosure import shareable_summary
 from liver_audit.errors import UnusableInput
-from liver_audit.report import read_position, render_index, render_report, select_position
+from liver_audit.report import (
+    read_position,
+    render_index,
+    render_report,
+    scope,
+    select_position,
+)
 from liver_audit.warehouse import clear_left_by_ended_processes, database_file, sql
 from liver_audit.worklist import FORMULA_START, write_worklist
 
@@ -133,7 +139,7 @@ def build_summary(
                 "rows_refused": len(r["rows_refused"]),
             }
             for r in returned or []
-        ],  # fmt: skip
+        ],
         "verdicts_since_last_report": verdicts_since,
     }
 
@@ -151,10 +157,10 @@ def write_outputs(
     return whole_or_nothing(out_dir, lambda folder: _write_files(con, settings, summary, folder))
 
 
-def whole_or_nothing(out_dir: Path, write) -> int:
-    """Call write(folder) on a folder beside out_dir, moved into place once complete. A
-    process killed meanwhile leaves that folder (episode-level rows), which the next write
-    there deletes."""
+def whole_or_nothing(out_dir: Path, write):
+    """Call write(folder) on a folder beside out_dir, moved into place once complete, and
+    return what it returns. A process killed meanwhile leaves that folder (episode-level
+    rows), which the next write there deletes."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     clear_left_by_ended_processes(out_dir.parent, WRITING)
     writing = out_dir.with_name(f".{out_dir.name}.writing-{os.getpid()}")
@@ -205,7 +211,7 @@ def _position_files(
     summary: dict,
     quarantine: pl.DataFrame,
     out_dir: Path,
-) -> int:
+) -> None:
     """The files of the position: summary_shareable.csv, worklist.xlsx, report.html."""
     run_id = summary["run_id"]
     catalogue = run_catalogue(con)
@@ -214,20 +220,23 @@ def _position_files(
         con.sql(sql("audit_files/shareable_counts")).pl(), summary["catalogue_version"]
     )
     write_csv(shareable, out_dir / "summary_shareable.csv")
-    write_worklist(con, quarantine, catalogue, out_dir / "worklist.xlsx")
-    position = read_position(con, run_id, recent_runs(con, limit=12))
-    index = index_link(settings.reports, out_dir)
+    narrowed = any(scope(settings).values())
+    write_worklist(con, None if narrowed else quarantine, catalogue, out_dir / "worklist.xlsx")
+    position = read_position(con, settings, run_id, recent_runs(con, limit=12))
+    index = index_link(settings, out_dir)  # out_dir: beside its final place, as it is
     report = render_report(summary, position, catalogue, settings, shareable, index)
     (out_dir / "report.html").write_text(report)
-    return 0
 
 
-def index_link(reports: Path, out_dir: Path) -> str | None:
-    """The link from a run's report to reports/index.html: relative when the run's folder
-    is in the reports folder (the default), else none (the folder may move with --out)."""
-    if out_dir.resolve().parent == reports.resolve():  # written beside its final place
-        return "../index.html"
-    return None
+def in_reports(settings: Settings, out_dir: Path) -> bool:
+    """Whether a run's folder is in the reports folder (the default; not with --out
+    elsewhere): then reports/index.html lists it, and its report links back."""
+    return out_dir.resolve().parent == settings.reports.resolve()
+
+
+def index_link(settings: Settings, out_dir: Path) -> str | None:
+    """The link from a run's report to reports/index.html, if the index lists it."""
+    return "../index.html" if in_reports(settings, out_dir) else None
 
 
 def write_index(con: duckdb.DuckDBPyConnection, reports: Path) -> None:

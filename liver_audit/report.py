@@ -63,18 +63,18 @@ def scope_of(settings: Settings) -> str:
     )
 
 
+def scope(settings: Settings) -> dict:
+    """The settings that narrow the report, as the queries' parameters (in_report_scope)."""
+    return {name: getattr(settings, name) for name in ("since", "provider", "financial_year")}
+
+
 def select_position(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """The temp table `position` on this cursor: the findings the report and the worklist
     cover (sql/reports/position.sql)."""
     con.execute(
         f"create or replace temp table position as {sql('reports/position')}",
-        {
-            "since": settings.since,
-            "provider": settings.provider,
-            "financial_year": settings.financial_year,
-            "compliant_sample": settings.compliant_sample,
-            "sample_seed": settings.sample_seed,
-        },
+        scope(settings)
+        | {"compliant_sample": settings.compliant_sample, "sample_seed": settings.sample_seed},
     )
 
 
@@ -92,8 +92,11 @@ class Position:
     recent_runs: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def read_position(con: duckdb.DuckDBPyConnection, run_id: str, recent: pl.DataFrame) -> Position:
-    """The report's frames, from the temp table `position` (select_position) and the run."""
+def read_position(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, recent: pl.DataFrame
+) -> Position:
+    """The report's frames, from the temp table `position` (select_position) and the run
+    (its changes narrowed as the position is)."""
     return Position(
         by_outcome=con.sql(sql("reports/position_by_outcome")).pl(),
         by_quarter=con.sql(sql("reports/position_by_quarter")).pl(),
@@ -101,7 +104,9 @@ def read_position(con: duckdb.DuckDBPyConnection, run_id: str, recent: pl.DataFr
         open_findings=con.sql(
             "select * from position where open order by rule_id, outcome, episode_id, position"
         ).pl(),
-        changes=con.sql(sql("reports/changes_in_run"), params={"run_id": run_id}).pl(),
+        changes=con.sql(
+            sql("reports/changes_in_run"), params={"run_id": run_id} | scope(settings)
+        ).pl(),
         precision=con.sql("select * from rule_precision").pl(),
         recent_runs=recent,
     )
@@ -231,7 +236,9 @@ def render_report(
     runs = position.recent_runs
     if "status" in runs.columns:  # the run writing the report is still running: say which
         runs = runs.with_columns(
-            status=pl.when(pl.col("run_id") == summary["run_id"])
+            status=pl.when(
+                (pl.col("run_id") == summary["run_id"]) & (pl.col("status") == "running")
+            )
             .then(pl.lit("this run"))
             .otherwise(pl.col("status"))
         )
@@ -239,7 +246,7 @@ def render_report(
     return TEMPLATES.get_template("report.html.j2").render(
         summary=summary,
         scope=scope_of(settings),
-        settings=settings,
+        narrowed=any(scope(settings).values()),
         rules=rules,
         totals={
             key: sum(r["headline"][key] for r in rules)
@@ -262,12 +269,12 @@ def render_index(runs: pl.DataFrame, reports: Path) -> str:
     rows = []
     for run in runs.iter_rows(named=True):
         report = None
-        if run["audit_files"]:
-            folder = Path(run["audit_files"])
-            try:
-                report = (folder.relative_to(reports.resolve()) / "report.html").as_posix()
-            except ValueError:
-                report = (folder / "report.html").as_uri()
+        folder = Path(run["audit_files"]) if run["audit_files"] else None
+        if folder and folder.is_relative_to(reports.resolve()):
+            report = (folder.relative_to(reports.resolve()) / "report.html").as_posix()
+        elif folder and folder.is_absolute():
+            report = (folder / "report.html").as_uri()
+        # (an older version recorded the folder as given, maybe relative: no link)
         rows.append(run | {"report": report})
     latest = next((row for row in rows if row["report"]), None)
     return TEMPLATES.get_template("index.html.j2").render(runs=rows, latest=latest)

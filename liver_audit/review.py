@@ -171,8 +171,11 @@ def read_returned_worklists(con: duckdb.DuckDBPyConnection, inbox: Path | None) 
     for path in files:
         try:
             result = review(con, path)
-        except UnusableInput as error:
-            results.append({"file_name": path.name, "path": str(path), "refused": str(error),
+        except Exception as error:  # one file never stops the night: refused, as a delivery
+            reason = str(error) if isinstance(error, UnusableInput) else (
+                f"{path}: could not be read as a worklist ({type(error).__name__})"
+            )  # fmt: skip
+            results.append({"file_name": path.name, "path": str(path), "refused": reason,
                             "verdicts": 0, "rows_refused": []})  # fmt: skip
             continue
         loaded, refused = result if result else (0, [])

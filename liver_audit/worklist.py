@@ -175,12 +175,13 @@ def verdict_choices(sheet, columns: list[tuple], rows: int, verdicts: list[str])
 
 
 def write_worklist(
-    con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame, catalogue, path: Path
+    con: duckdb.DuckDBPyConnection, quarantine: pl.DataFrame | None, catalogue, path: Path
 ) -> None:
     """Write the worklist of the report's position (the temp table `position`,
     report.select_position): the rules sheet, a sheet per rule of its open findings (by
     outcome in the rule's order, then episode and position), the compliant sample, then the
-    run's quarantine."""
+    run's quarantine (none for a narrowed position: a quarantined row's provider and dates
+    may be the very values that failed)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     to_review = con.sql("select * from position where open").pl()
@@ -219,10 +220,11 @@ def write_worklist(
         )
         findings_sheet(workbook, names[rule.id], COLUMNS, rows, coded, VERDICTS)
     findings_sheet(workbook, SAMPLE_SHEET, SAMPLE_COLUMNS, sample, coded, SAMPLE_VERDICTS)
-    sheet = _sheet(workbook, "quarantine", QUARANTINE_COLUMNS)
-    for row in quarantine.iter_rows(named=True):
-        _append(sheet, [row[column] if column else None for _, column, _ in QUARANTINE_COLUMNS])
-    _finish(sheet, QUARANTINE_COLUMNS, quarantine.height)
+    if quarantine is not None:
+        sheet = _sheet(workbook, "quarantine", QUARANTINE_COLUMNS)
+        for row in quarantine.iter_rows(named=True):
+            _append(sheet, [row[c] if c else None for _, c, _ in QUARANTINE_COLUMNS])
+        _finish(sheet, QUARANTINE_COLUMNS, quarantine.height)
     workbook.save(path)
 
 

@@ -79,3 +79,11 @@ create or replace temp macro opcs_dotted_list(codes) as
 create or replace temp macro approach_key(text) as
     lower(trim(regexp_replace(text, '\s+', ' ', 'g')));
 
+
+-- Whether an episode is in what the report and worklist cover: the settings since, provider
+-- and financial_year of its end (each null: not narrowed). sql/reports/position.sql and
+-- changes_in_run.sql.
+create or replace temp macro in_report_scope(provider_code, episode_end_date, since, provider, financial_year_of_end) as
+    (since is null or episode_end_date >= since::date)
+    and (provider is null or upper(provider_code) = upper(provider))
+    and (financial_year_of_end is null or financial_year(episode_end_date) = financial_year_of_end);

@@ -16,7 +16,7 @@ SQL_DIR = ROOT / "sql"
 
 # Bump when sql/warehouse.sql changes a table, with sql/migrations/<new version>.sql that
 # brings a warehouse of the version before up to it (migrate); older ones are refused.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 REFERENCE_DIR = ROOT / "data" / "reference"

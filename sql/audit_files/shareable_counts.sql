@@ -4,7 +4,7 @@
 -- after assessed add up to it: compliant (an outcome of severity pass), needing action, and
 -- other (neither: an outcome to note, such as open_procedure). Exact counts: disclosure
 -- control is applied after (liver_audit/disclosure.py). A finding with no episode end falls
--- in the period 'unknown'.
+-- in the period 'unknown' (the position's financial_year and quarter name the periods).
 with
 
 findings as (
@@ -12,6 +12,8 @@ findings as (
         rule_id,
         coalesce(provider_code, 'unknown') as provider_code,
         episode_end_date,
+        financial_year,
+        quarter,
         severity = 'pass' as compliant,
         needs_action and severity <> 'pass' as needing_action,
     from position
@@ -19,18 +21,17 @@ findings as (
 
 periods as (
     select
-        *,
+        * exclude (financial_year, quarter),
         'financial year' as period_type,
-        financial_year(episode_end_date) as period,
+        financial_year as period,
         make_date(year(episode_end_date) - (month(episode_end_date) < 4)::integer, 4, 1)
             as period_from,
     from findings
     union all by name
     select
-        *,
+        * exclude (financial_year, quarter),
         'quarter' as period_type,
-        financial_year(episode_end_date) || ' Q'
-            || ((month(episode_end_date) + 8) % 12 // 3 + 1)::varchar as period,
+        quarter as period,
         make_date(
             year(episode_end_date), ((month(episode_end_date) - 1) // 3) * 3 + 1, 1
         ) as period_from,

@@ -17,6 +17,4 @@ select
         and ('0x' || left(md5(finding_key || ':' || $sample_seed::varchar), 8))::ubigint
             < $compliant_sample / 100 * 4294967296 as in_compliant_sample,
 from standing_findings
-where ($since is null or episode_end_date >= $since::date)
-    and ($provider is null or upper(provider_code) = upper($provider))
-    and ($financial_year is null or financial_year(episode_end_date) = $financial_year)
+where in_report_scope(provider_code, episode_end_date, $since, $provider, $financial_year)

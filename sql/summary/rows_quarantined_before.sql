@@ -10,9 +10,13 @@ source_rows as (
         source_row,
         hash(
             any_value(episode_id),
-            string_agg(concat_ws('|', reason, field, value), '~' order by reason, field, value)
+            string_agg(
+                concat_ws('|', reason, coalesce(field, '(none)'), coalesce(value, '(none)')),
+                '~' order by reason, field, value
+            )
         ) as signature,
     from quarantine
+    where episode_id is not null  -- a row without one cannot be told from another
     group by file_id, source_row
 ),
 

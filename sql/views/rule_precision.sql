@@ -1,5 +1,5 @@
--- How often each rule is right, from the auditors' verdicts in force (the latest read for
--- each finding key, including findings since re-coded or re-delivered: the history). Of the
+-- How often each rule is right, from the auditors' verdicts in force (current_verdicts,
+-- including findings since re-coded or re-delivered: the history). Of the
 -- reviewed findings needing action: how many the auditors confirmed (the rule was right,
 -- verdict_kinds.rule_was) and the share (precision), split by fault (coder or
 -- documentation); of the reviewed findings of the compliant sample: how many the auditors
@@ -7,12 +7,9 @@
 with
 
 verdicts_in_force as (
-    select verdicts.*, rule_outcomes.severity,
-    from verdicts
+    select current_verdicts.*, rule_outcomes.severity,
+    from current_verdicts
     left join rule_outcomes using (rule_id, outcome)
-    qualify row_number() over (
-        partition by finding_key order by read_at desc, worklist_sha256, sheet, sheet_row
-    ) = 1
 ),
 
 judged as (

@@ -135,9 +135,9 @@ def test_the_rerun_reports_what_the_killed_run_loaded(killed_then_rerun):
     assert query(warehouse, "select status, taken_over_by from runs where status = 'failed'") == [
         ("failed", rerun[0])
     ]
-    # no partial audit folder is left: only the re-run's, complete
+    # no partial audit folder is left: only the re-run's, complete, and the index of runs
     reports = warehouse.parent / "reports"
-    assert sorted(p.name for p in reports.iterdir()) == [killed_then_rerun.out.name]
+    assert sorted(p.name for p in reports.iterdir()) == [killed_then_rerun.out.name, "index.html"]
     assert query(warehouse, "select count(*) from assessments") == query(
         warehouse, "select count(*) from latest_assessments"
     )  # each procedure assessed once: the killed run's assessments were made again

@@ -113,3 +113,33 @@ def test_environment_knobs_that_are_settings_are_read_into_the_settings(tmp_path
     assert settings.memory_limit == "3GB"
     assert settings.sources["memory_limit"] == "LIVER_AUDIT_MEMORY_LIMIT"
     assert settings.load_workers == 2 and settings.sources["load_workers"] == "default"
+
+
+REPORT_SETTINGS = [
+    # (setting, value as in liver-audit.toml, accepted)
+    ("since", '"2025-04-01"', True),
+    ("since", '"20250401"', False),  # Python takes it; DuckDB's date does not
+    ("since", '"2025-W14-1"', False),
+    ("since", '"2025-02-30"', False),
+    ("financial_year", '"2025-26"', True),
+    ("financial_year", '"1999-00"', True),
+    ("financial_year", '"2025-27"', False),
+    ("financial_year", '"2025"', False),
+    ("compliant_sample", "5", True),  # an integer percent is a percent
+    ("compliant_sample", "0.5", True),
+    ("compliant_sample", "100.5", False),
+    ("compliant_sample", "-1", False),
+    ("sample_seed", "7", True),
+    ("provider", '"RXA"', True),
+]
+
+
+@pytest.mark.parametrize("name, value, accepted", REPORT_SETTINGS)
+def test_the_report_settings_are_checked_in_one_line(tmp_path, name, value, accepted):
+    config = write_config(tmp_path, f"{name} = {value}\n")
+    if accepted:
+        load_settings(NO_FLAGS, str(config))
+        return
+    with pytest.raises(UnusableInput, match=f"^{config}: {name} '") as error:
+        load_settings(NO_FLAGS, str(config))
+    assert "\n" not in str(error.value)

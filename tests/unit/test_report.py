@@ -124,5 +124,5 @@ def test_the_index_links_each_report_and_says_which_runs_found_nothing(tmp_path)
     )  # fmt: skip
     html = render_index(runs, tmp_path)
     assert 'href="r1/report.html"' in html
-    assert "nothing new" in html and "reported by run r3" in html
+    assert "<td>nothing new</td>" in html and "<td>reported by run r3</td>" in html
     assert html.index("the report of run\nr1") > 0
