@@ -15,6 +15,8 @@ from liver_audit.worklist import SAMPLE_SHEET
 from tests.conftest import SAMPLE
 from tests.test_cli import liver_audit
 
+pytestmark = pytest.mark.slow  # eleven runs of the command: make test-all and CI
+
 RULE = "liver_resection_approach"
 # J02.3 with Y53.2 and no approach code, documented laparoscopic: missing_approach_code.
 # Re-coded with Y75.2 directly after the J02.3, it is compliant.
