@@ -83,14 +83,15 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     assert history.returncode == 0
     (line,) = [line for line in history.stdout.splitlines() if line.startswith(run_id)]
     # data/sample/README.md, "Expected totals": rows read 64 + 34, loaded 52 + 32, quarantined
-    # 12 + 2; 53 procedures assessed; per rule, compliant of findings: 34 of 37 (91.9%),
-    # 27 of 49 (55.1%), 47 of 48 (97.9%)
+    # 12 + 2; 106 positions assessed (opcs_code_in_force judges every code of the 48
+    # episodes); per rule, compliant of findings: 34 of 37 (91.9%), 27 of 49 (55.1%),
+    # 103 of 106 (97.2%), 47 of 48 (97.9%)
     assert (
         line.split()[3:-1]
-        == ["completed", "98", "84", "14", "53"]
+        == ["completed", "98", "84", "14", "106"]
         + (
             "approach_code_directly_after 91.9% of 37; liver_resection_approach 55.1% of 49; "
-            "subsidiary_code_in_primary_position 97.9% of 48"
+            "opcs_code_in_force 97.2% of 106; subsidiary_code_in_primary_position 97.9% of 48"
         ).split()
     )
     assert float(line.split()[-1]) > 0  # seconds taken
@@ -112,9 +113,9 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
         ("theatre.csv", "stage", "34", "completed"),
         ("theatre.csv", "validate", "34", "completed"),
         ("theatre.csv", "load", "32", "completed"),
-        ("(run)", "assess", "134", "completed"),  # findings: 49 + 37 + 48
+        ("(run)", "assess", "240", "completed"),  # findings: 49 + 37 + 106 + 48
         ("(run)", "summarise", "", "completed"),
-        ("(run)", "write", "134", "completed"),
+        ("(run)", "write", "240", "completed"),
     ]
     unknown = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", "x")
     assert unknown.returncode == 2 and "no stages recorded for run x" in unknown.stderr

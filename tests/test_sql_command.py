@@ -44,11 +44,13 @@ def test_a_query_prints_a_table_of_the_stable_views(warehouse):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["outcome", "n"]
-    # data/sample/README.md, "Findings": compliant 27 + 34 + 47 = 108 over the three rules;
-    # 10 outcomes found: liver_resection_approach's 8, approach_code_not_directly_after and
-    # subsidiary_code_in_primary_position
+    # data/sample/README.md, "Findings": code_in_force 103; compliant 27 + 34 + 47 = 108 over
+    # the other three rules; 14 outcomes found: liver_resection_approach's 8,
+    # approach_code_not_directly_after, subsidiary_code_in_primary_position, and
+    # opcs_code_in_force's 4
     assert lines[1].split() == ["compliant", "108"]
-    assert lines[-1] == "(10 rows)"
+    assert lines[2].split() == ["code_in_force", "103"]
+    assert lines[-1] == "(14 rows)"
 
 
 def test_no_connection_draws_duckdbs_progress_bar(warehouse):
@@ -66,8 +68,8 @@ def test_csv_and_json_export_every_row(warehouse):
     query = "select episode_id, outcome from assessments order by episode_id, position, rule_id"
     as_csv = liver_audit("sql", "--warehouse", warehouse, "--csv", query)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    # 134 findings: data/sample/README.md, "Expected totals"
-    assert len(rows) == 134 and set(rows[0]) == {"episode_id", "outcome"}
+    # 240 findings: data/sample/README.md, "Findings" (49 + 37 + 106 + 48)
+    assert len(rows) == 240 and set(rows[0]) == {"episode_id", "outcome"}
     as_json = liver_audit("sql", "--warehouse", warehouse, "--json", query)
     assert json.loads(as_json.stdout) == rows  # the same rows, the same order
 

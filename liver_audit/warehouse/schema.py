@@ -88,16 +88,17 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
     }
     check_synonyms(con, synonyms, known)
     con.execute(
-        "create or replace table opcs4_codes as "
-        "select * from read_csv(?, header = true, all_varchar = true)",
-        [str(REFERENCE_DIR / "opcs4_codes.csv")],
-    )
-    con.execute(
         "create or replace table opcs_versions as "
         "select version, rank::integer as rank, first_day::date as first_day, "
         "last_day::date as last_day from read_csv(?, header = true, all_varchar = true)",
         [str(REFERENCE_DIR / "opcs_versions.csv")],
     )
+    con.execute(
+        "create or replace table opcs4_code_versions as "
+        "select * from read_csv(?, header = true, all_varchar = true)",
+        [str(REFERENCE_DIR / "opcs4_codes.csv")],
+    )
+    con.execute(sql("reference/opcs4_codes"))
     con.execute(
         "create or replace table approach_synonyms as "
         "select approach_key(synonym) as synonym, approach "

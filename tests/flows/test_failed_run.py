@@ -90,10 +90,10 @@ def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
     )
 
     summary = audit_run(**run, run_id="night-2")  # the next night
-    # data/sample/README.md, "Expected totals": 52 rows loaded; 53 procedures assessed (the
-    # 49 J023/J024 of liver_resection_approach, the J021 of row 40 and the first positions of
-    # rows 27, 28 and 64 that the other two rules assess; no theatre file changes no position)
-    assert summary["rows_loaded"] == 52 and summary["procedures_assessed"] == 53
+    # data/sample/README.md, "Expected totals": 52 rows loaded; 106 positions assessed (every
+    # code of the 48 episodes with a liver procedure, which opcs_code_in_force judges; no
+    # theatre file changes no position)
+    assert summary["rows_loaded"] == 52 and summary["procedures_assessed"] == 106
     assert read(warehouse, "select run_id, status from runs order by run_id") == [
         ("night-1", "failed"),
         ("night-2", "completed"),
@@ -120,7 +120,7 @@ def test_files_an_interrupted_run_loaded_are_assessed_by_the_next(prefect_harnes
     assert [f["file_name"] for f in summary["files"]] == ["episodes.csv"]
     # data/sample/README.md, "Expected totals" (as in the previous test)
     assert summary["rows_read"] == 64 and summary["rows_quarantined"] == 12
-    assert summary["procedures_assessed"] == 53 and summary["out_dir"] is not None
+    assert summary["procedures_assessed"] == 106 and summary["out_dir"] is not None
     assert read(path, "select run_id, status, taken_over_by from runs order by run_id") == [
         ("killed-run", "failed", "next-run"),
         ("next-run", "completed", None),

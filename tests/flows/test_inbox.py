@@ -50,8 +50,9 @@ def test_the_same_inbox_twice_changes_nothing_the_second_time(prefect_harness, t
     )
     first = audit_run(**run, run_id="night-1")
     assert [f["file_name"] for f in first["files"]] == ["episodes.csv", "theatre.csv"]
-    # the theatre file was told apart by its header; 53: data/sample/README.md, "Expected totals"
-    assert first["procedures_assessed"] == 53
+    # the theatre file was told apart by its header; 106 positions assessed:
+    # data/sample/README.md, "Expected totals"
+    assert first["procedures_assessed"] == 106
     after_first = snapshot(tmp_path / "wh.duckdb")
     outputs = sorted(p.relative_to(tmp_path) for p in (tmp_path / "reports").rglob("*"))
 
@@ -132,7 +133,7 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
         )
     )
     first = audit_run(**run, run_id="run-1")
-    assert first["procedures_assessed"] == 3
+    assert first["procedures_assessed"] == 5  # every code (opcs_code_in_force judges each)
 
     # May's cumulative extract: episode 1 as before, episode 2 corrected, episode 4 new
     deliver("may.txt", [
@@ -143,12 +144,12 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
     second = audit_run(**run, run_id="run-2")
     (may,) = second["files"]
     assert (may["file_name"], may["rows_loaded"], may["rows_unchanged"]) == ("may.txt", 3, 1)
-    assert second["procedures_assessed"] == 2  # episodes 2 and 4, not the unchanged 1
+    assert second["procedures_assessed"] == 3  # episodes 2 and 4, not the unchanged 1
     latest = query(
         tmp_path / "wh.duckdb",
         "select episode_id, rule_id, run_id, outcome from latest_assessments "
-        "order by episode_id, rule_id",
-    )
+        "where rule_id <> 'opcs_code_in_force' order by episode_id, rule_id",
+    )  # (every code here is in force: opcs_code_in_force has its own cases)
     # each rule's cases.md: J02.3/J02.4 + Y75.2, documented laparoscopic, is compliant with
     # all three rules; a J02.3 alone, no theatre record, is an open procedure, gets no finding
     # of approach_code_directly_after (no approach code in its run) and starts with a procedure
@@ -172,7 +173,8 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
     assert query(
         tmp_path / "wh.duckdb",
         "select rule_id, outcome from assessments "
-        "where run_id = 'run-1' and episode_id = '000000000002' order by rule_id",
+        "where run_id = 'run-1' and episode_id = '000000000002' "
+        "and rule_id <> 'opcs_code_in_force' order by rule_id",
     ) == [
         (lra, "missing_approach_code"),  # the history keeps what run 1 found
         (scpp, "compliant"),  # (J02.4 alone: no approach code, no finding of acda)
@@ -189,7 +191,8 @@ def test_a_newer_delivery_replaces_only_the_episodes_it_changes(prefect_harness,
     assert (may["rows_loaded"], may["rows_unchanged"], third["procedures_assessed"]) == (3, 3, 0)
     assert query(
         tmp_path / "wh.duckdb",
-        "select episode_id, rule_id, run_id from latest_assessments order by episode_id, rule_id",
+        "select episode_id, rule_id, run_id from latest_assessments "
+        "where rule_id <> 'opcs_code_in_force' order by episode_id, rule_id",
     ) == [(e, rule, r) for e, rule, r, _ in latest]
 
 

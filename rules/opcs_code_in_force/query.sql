@@ -1,0 +1,96 @@
+-- One finding per code of an episode with a liver procedure (J01-J12), at every position:
+-- is it a code of the OPCS-4 version in force on its day? The lists held
+-- (opcs4_code_versions) are OPCS-4.9, 4.10 and, in part, 4.11; a day under an earlier
+-- version is checked against the earliest list held; a code with no day only against all.
+with
+
+rule_lists as (
+    select list(code) filter (where list = 'liver_categories') as liver_categories,
+    from rule_codes
+    where rule_id = $rule_id
+),
+
+liver_episodes as (
+    select distinct episode_id
+    from procedures_to_assess
+    cross join rule_lists
+    where list_contains(rule_lists.liver_categories, left(procedure_code, 3))
+),
+
+held as (
+    select version, rank from opcs_versions
+    semi join (select distinct version from opcs4_code_versions) using (version)
+),
+
+checked as (
+    select
+        procedures_to_assess.episode_id,
+        procedures_to_assess.position,
+        procedures_to_assess.procedure_code,
+        procedures_to_assess.version_day,
+        -- the list the day is checked against: the version in force, or the earliest held
+        (select min_by(held.version, held.rank) from held where held.rank >= in_force.rank)
+            as checked_version,
+        greatest(in_force.rank, (select min(rank) from held)) as checked_rank,
+    from procedures_to_assess
+    semi join liver_episodes using (episode_id)
+    left join opcs_versions as in_force on in_force.version = procedures_to_assess.opcs_version
+),
+
+membership as (
+    select
+        checked.episode_id,
+        checked.position,
+        any_value(checked.procedure_code) as procedure_code,
+        any_value(checked.version_day) as version_day,
+        any_value(checked.checked_version) as checked_version,
+        any_value(checked.checked_rank) as checked_rank,
+        bool_or(holding.rank = checked.checked_rank) as in_checked,
+        min(holding.rank) as first_rank,
+        max(holding.rank) as last_rank,
+        min_by(holding.version, holding.rank) as first_version,
+    from checked
+    left join opcs4_code_versions as code_versions
+        on code_versions.code = checked.procedure_code
+    left join held as holding on holding.version = code_versions.version
+    group by checked.episode_id, checked.position
+),
+
+judged as (
+    select
+        *,
+        case
+            when first_rank is null then 'code_not_in_reference'
+            when checked_rank is null or in_checked then 'code_in_force'
+            when first_rank > checked_rank then 'code_not_yet_in_force'
+            when last_rank < checked_rank then 'code_retired'
+            else 'code_not_in_reference'
+        end as outcome,
+        (select min_by(version, rank) from held where held.rank > membership.last_rank)
+            as retired_by,
+    from membership
+),
+
+final as (
+    select
+        episode_id,
+        position,
+        procedure_code,
+        outcome,
+        null::varchar as expected_codes,
+        procedure_code as found_codes,
+        opcs_dotted(procedure_code) || ' at position ' || position || case outcome
+            when 'code_in_force' then ' is a code of ' || coalesce(checked_version, 'an OPCS-4 version held')
+            when 'code_retired' then ' was retired in ' || retired_by || ', before '
+                || version_day || ' (' || checked_version || '): code it as that version does'
+            when 'code_not_yet_in_force' then ' came with ' || first_version || ', after '
+                || version_day || ' (' || checked_version || '): check the code and the date'
+            else ' is in no OPCS-4 list held (4.9, 4.10, 4.11 in part): check the code'
+        end as message,
+        case when outcome in ('code_retired', 'code_not_yet_in_force') then 'PRule 6'
+            else 'OPCS-4 versions' end
+            as standard,
+    from judged
+)
+
+select * from final
