@@ -28,12 +28,14 @@ def test_artificial_hes_reconciles(prefect_harness, tmp_path, name):
     # the one junk procedure code ('8   ') is quarantined; the 1801-01-01 dates load as null;
     # there are no J02 codes, so no finding of the two approach rules; one episode has J09.1
     # (a liver category, J01-J12) in position 1, which subsidiary_code_in_primary_position
-    # assesses: one procedure assessed, compliant (its cases.md: "ablation first")
+    # assesses: one procedure assessed, compliant (its cases.md: "ablation first"); it is the
+    # episode's only code, and one of OPCS-4.9, the list its 2001 day is checked against
     assert summary["quarantine_reasons"] == {"procedure_code_malformed": 1}
     assert summary["procedures_assessed"] == 1
     assert {r["rule_id"]: (r["findings"], r["compliant"]) for r in summary["rules"]} == {
         "approach_code_directly_after": (0, 0),
         "liver_resection_approach": (0, 0),
+        "opcs_code_in_force": (1, 1),
         "subsidiary_code_in_primary_position": (1, 1),
     }
     quarantined = (tmp_path / "out" / "quarantine.csv").read_text().strip().splitlines()
