@@ -31,7 +31,9 @@ checked as (
         -- the list the day is checked against: the version in force, or the earliest held
         (select min_by(held.version, held.rank) from held where held.rank >= in_force.rank)
             as checked_version,
-        greatest(in_force.rank, (select min(rank) from held)) as checked_rank,
+        -- (no day, no version: greatest would give the earliest held; every list is checked)
+        case when in_force.rank is not null
+            then greatest(in_force.rank, (select min(rank) from held)) end as checked_rank,
     from procedures_to_assess
     semi join liver_episodes using (episode_id)
     left join opcs_versions as in_force on in_force.version = procedures_to_assess.opcs_version
