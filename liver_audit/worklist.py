@@ -190,14 +190,7 @@ def write_worklist(
     ).pl()
     counts = {
         row["rule_id"]: row
-        for row in con.sql(
-            "select rule_id, count(*) as assessed, count(*) filter (where needs_action) "
-            "as needing_action, count(*) filter (where open) as open, count(*) filter "
-            "(where reviewed) as reviewed, count(*) filter (where in_compliant_sample) "
-            "as in_compliant_sample from position group by rule_id"
-        )
-        .pl()
-        .iter_rows(named=True)
+        for row in con.sql(sql("reports/position_by_rule")).pl().iter_rows(named=True)
     }
     coded = procedure_lists(
         con, pl.concat([to_review["episode_id"], sample["episode_id"]]).unique().to_list()
