@@ -25,7 +25,9 @@ RULES_DIR = ROOT / "rules"
 OPCS_VERSIONS = ROOT / "data" / "reference" / "opcs_versions.csv"
 Severity = Literal["pass", "info", "warning", "error"]  # `pass` outcomes count as compliant
 SEVERITIES = list(get_args(Severity))
-CASE_COLUMNS = ["case", "codes", "theatre", "date", "outcomes", "standard"]
+CASE_COLUMNS = ["case", "codes", "diagnoses", "theatre", "date", "outcomes", "standard"]
+# A rule that reads no diagnoses leaves their column out of its cases.md.
+OPTIONAL_CASE_COLUMNS = {"diagnoses"}
 
 
 @dataclass(frozen=True)
@@ -350,12 +352,17 @@ def read_cases(path: Path) -> list[dict]:
     if len(table) < 3:
         raise UnusableInput(f"{path}: no table of cases")
     header = [cell.strip() for cell in table[0].strip("|").split("|")]
-    if header != CASE_COLUMNS:
-        raise UnusableInput(f"{path}: row 1: the columns must be {' | '.join(CASE_COLUMNS)}")
+    if [column for column in CASE_COLUMNS if column in header] != header or not set(
+        CASE_COLUMNS
+    ) - OPTIONAL_CASE_COLUMNS <= set(header):
+        raise UnusableInput(
+            f"{path}: row 1: the columns must be {' | '.join(CASE_COLUMNS)} "
+            f"({', '.join(sorted(OPTIONAL_CASE_COLUMNS))} may be left out)"
+        )
     cases = []
     for number, line in enumerate(table[2:], 3):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         if len(cells) != len(header):
             raise UnusableInput(f"{path}: row {number}: {len(cells)} cells, expected {len(header)}")
-        cases.append(dict(zip(header, cells, strict=True)))
+        cases.append(dict.fromkeys(CASE_COLUMNS, ".") | dict(zip(header, cells, strict=True)))
     return cases

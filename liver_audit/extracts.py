@@ -32,6 +32,10 @@ THEATRE_COLUMNS = ["EPIKEY", "OPDATE", "APPROACH"]
 # more (up to 99: OPERTN_4_nn), staged as a list, extra_positions, for the few files that do.
 HES_POSITIONS = 24
 EXTRA_POSITIONS_TYPE = "struct(position integer, code_text varchar, procedure_date_text varchar)[]"
+# Diagnoses likewise: HES has 20 positions (DIAG_4_01..DIAG_4_20), columns of their own; any
+# past 20 a list, extra_diagnoses.
+HES_DIAGNOSES = 20
+EXTRA_DIAGNOSES_TYPE = "struct(position integer, code_text varchar)[]"
 # Stands in for a CR inside a line while DuckDB reads a file with stray CRs (a private-use
 # character, UTF-8): DuckDB's reader takes any CR for a line end.
 CR_MARK = "\ue00d".encode()
@@ -183,6 +187,14 @@ def procedure_columns(columns: list[str]) -> dict[int, str]:
     """Position -> procedure column: OPERTN_4_nn, or OPERTN_nn where the file has none."""
     return numbered_columns(columns, r"OPERTN_4_(\d{2})") or numbered_columns(
         columns, r"OPERTN_(\d{2})"
+    )
+
+
+def diagnosis_columns(columns: list[str]) -> dict[int, str]:
+    """Position -> diagnosis column: DIAG_4_nn, or DIAG_nn (the full code, with any 5th and
+    6th characters) where the file has none; none at all is allowed."""
+    return numbered_columns(columns, r"DIAG_4_(\d{2})") or numbered_columns(
+        columns, r"DIAG_(\d{2})"
     )
 
 
@@ -425,9 +437,20 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
         return [column(name, name.lower()) for name in THEATRE_COLUMNS]
     procedures = procedure_columns(raw.columns)
     dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
-    diagnosis = "DIAG_4_01" if "DIAG_4_01" in actual else None
     selects = [column(name, name.lower()) for name in EPISODE_COLUMNS]
-    selects.append(column(diagnosis, "diag_4_01"))
+    diagnoses = diagnosis_columns(raw.columns)
+    for position in range(1, HES_DIAGNOSES + 1):
+        selects.append(column(diagnoses.get(position), f"diag_{position:02d}"))
+    extra_diagnoses = [
+        f"{{'position': {p}, 'code_text': {value(diagnoses[p])}}}"
+        for p in sorted(diagnoses)
+        if p > HES_DIAGNOSES
+    ]
+    selects.append(
+        f"[{', '.join(extra_diagnoses)}] as extra_diagnoses"
+        if extra_diagnoses
+        else f"null::{EXTRA_DIAGNOSES_TYPE} as extra_diagnoses"
+    )
     for position in range(1, HES_POSITIONS + 1):
         selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
         selects.append(column(dates.get(position), f"opdate_{position:02d}"))

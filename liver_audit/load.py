@@ -18,6 +18,7 @@ from liver_audit.extracts import (
     check_has_rows,
     check_parquet_data,
     create_raw_view,
+    diagnosis_columns,
     detect_format,
     discard,
     drop_stage_input,
@@ -32,7 +33,7 @@ from liver_audit.extracts import (
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import delivered_folder, sql, utc_now
-from schemas import StagedEpisode, StagedProcedure, StagedTheatreRecord
+from schemas import StagedDiagnosis, StagedEpisode, StagedProcedure, StagedTheatreRecord
 
 # Staged column -> the source field a user knows it by (quarantine.csv's `field`).
 SOURCE_FIELDS = {
@@ -255,12 +256,15 @@ def _quarantine(
     carry)."""
     procedures = procedure_columns(raw.columns)
     dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
+    diagnoses = diagnosis_columns(raw.columns)
     position = pl.col("position")
     failures = failures.with_columns(
         field=pl.when(pl.col("column") == "procedure_code")
         .then(position.replace_strict(procedures, default=None, return_dtype=pl.String))
         .when(pl.col("column") == "procedure_date_text")
         .then(position.replace_strict(dates, default=None, return_dtype=pl.String))
+        .when(pl.col("column") == "diagnosis_code_text")
+        .then(position.replace_strict(diagnoses, default=None, return_dtype=pl.String))
         .otherwise(pl.col("column").replace_strict(SOURCE_FIELDS, default=pl.col("column")))
     )
     con.register("failures", failures)
@@ -276,13 +280,16 @@ def _quarantine(
 
 
 def _replace_episodes(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
-    """The latest delivery of an episode replaces its episode and procedure rows, unless the
-    warehouse already holds it in the same version: then its rows and assessments stay."""
+    """The latest delivery of an episode replaces its episode, procedure and diagnosis rows,
+    unless the warehouse already holds it in the same version: then they and its assessments
+    stay."""
     _temp_table(con, "unchanged_rows", query="unchanged_episode_rows")
     _temp_table(con, "replaced_rows")
     con.execute("delete from procedures where episode_id in (select episode_id from replaced_rows)")
+    con.execute("delete from diagnoses where episode_id in (select episode_id from replaced_rows)")
     con.execute("delete from episodes where episode_id in (select episode_id from replaced_rows)")
     con.execute(sql("load/procedures"), {"file_id": file_id})
+    con.execute(sql("load/diagnoses"), {"file_id": file_id})
     con.execute(sql("load/episodes"), {"file_id": file_id})
 
 
@@ -320,8 +327,12 @@ class FileKind:
 
 FILE_KINDS = {
     "episode_extract": FileKind(
-        staged=["stg_episodes", "stg_procedures"],
-        contracts={"stg_episodes": StagedEpisode, "stg_procedures": StagedProcedure},
+        staged=["stg_episodes", "stg_procedures", "stg_diagnoses"],
+        contracts={
+            "stg_episodes": StagedEpisode,
+            "stg_procedures": StagedProcedure,
+            "stg_diagnoses": StagedDiagnosis,
+        },
         replace=_replace_episodes,
         completed_by=("stg_episodes_id_copies",),
     ),

@@ -5,6 +5,7 @@ A failed check on a row quarantines that row; the check's name is the quarantine
 """
 
 from schemas.assessments import Finding
+from schemas.staged_diagnoses import StagedDiagnosis
 from schemas.staged_episodes import StagedEpisode
 from schemas.staged_procedures import StagedProcedure
 from schemas.staged_theatre_records import StagedTheatreRecord
@@ -20,6 +21,7 @@ REASONS = {
     "sex_invalid": "SEX outside the HES codes 0, 1, 2, 9, X",
     "start_age_invalid": "STARTAGE outside 0-120 and the under-one codes 7001-7007",
     "procedure_code_malformed": "a procedure code that is not letter + 3 digits (or - / &) after normalisation",
+    "diagnosis_code_malformed": "a diagnosis code that is not letter + 2 digits + digit or X, with at most 2 more letters or digits (or - / &), after normalisation",
 }
 
-__all__ = ["Finding", "StagedEpisode", "StagedProcedure", "StagedTheatreRecord", "REASONS"]
+__all__ = ["Finding", "StagedDiagnosis", "StagedEpisode", "StagedProcedure", "StagedTheatreRecord", "REASONS"]

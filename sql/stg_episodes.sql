@@ -13,14 +13,15 @@ cleaned as (
         hes_text(epiend) as episode_end_text,
         upper(regexp_replace(hes_text(sex), '\.0+$', '')) as sex,
         hes_text(startage) as start_age_text,
-        upper(replace(hes_text(diag_4_01), '.', '')) as primary_diagnosis_code,
+        upper(replace(hes_text(diag_01), '.', '')) as primary_diagnosis_code,
         -- the fields the warehouse keeps, as delivered: a re-delivered episode with the same
         -- hash is unchanged, and keeps its rows and assessments (a format change counts as
         -- a change: conservative)
-        -- (positions past 24 too; a null list adds nothing to DuckDB's hash, so a file
-        -- without them hashes as before they were loaded)
-        hash(procode3, admidate, epistart, epiend, sex, startage, diag_4_01,
-            *columns('opertn_\d{2}|opdate_\d{2}'), extra_positions) as version_hash,
+        -- (positions past 24 too, and past 20 diagnoses; a null list adds nothing to
+        -- DuckDB's hash, so a file without them hashes as before they were loaded)
+        hash(procode3, admidate, epistart, epiend, sex, startage,
+            *columns('opertn_\d{2}|opdate_\d{2}|diag_\d{2}'), extra_positions,
+            extra_diagnoses) as version_hash,
     from raw_episodes
 ),
 

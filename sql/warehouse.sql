@@ -1,5 +1,5 @@
 -- The warehouse's tables. Idempotent: run on every connection that writes.
--- Sensitive: episodes, procedures, theatre_records, quarantine and assessments hold
+-- Sensitive: episodes, procedures, diagnoses, theatre_records, quarantine and assessments hold
 -- episode-level rows; runs and input_files hold counts and file names only.
 
 create sequence if not exists input_file_ids start 1;
@@ -110,6 +110,19 @@ create table if not exists procedures (
     position integer not null,
     procedure_code varchar not null,
     procedure_date date,
+    file_id bigint
+);
+
+-- One row per (episode, position, ICD-10 code); position = the source column's number (DIAG_4_nn
+-- or DIAG_nn). diagnosis_code as HES's 4-character fields hold it (C787, C20X); what a full
+-- code had past its 4th character (a 5th character; HES's R69X6) in diagnosis_detail; a
+-- dagger or asterisk mark in mark. The view diagnoses adds titles and HES's sentinels.
+create table if not exists diagnoses (
+    episode_id varchar not null,
+    position integer not null,
+    diagnosis_code varchar not null,
+    diagnosis_detail varchar,
+    mark varchar,
     file_id bigint
 );
 

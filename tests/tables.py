@@ -26,22 +26,37 @@ def parse_table(text: str) -> list[dict]:
     return rows
 
 
-def episode_extract(path: Path, rows: list[dict], delimiter: str = "|", positions: int = 6) -> Path:
-    """An extract with the required columns, OPERTN_4_01.. and OPDATE_01.., from dict rows.
+def episode_extract(
+    path: Path,
+    rows: list[dict],
+    delimiter: str = "|",
+    positions: int = 6,
+    diagnosis_columns: str = "DIAG_4_",
+) -> Path:
+    """An extract with the required columns, OPERTN_4_01.. and OPDATE_01.., from dict rows;
+    and DIAG_4_01.. (or `diagnosis_columns`nn) as many as the most any row has.
 
-    A row's `codes` is a space-separated list of procedure codes, `_` for an empty position
-    and `˽` for a space inside a field (a padded code).
+    A row's `codes` (and `diagnoses`) is a space-separated list of procedure (diagnosis)
+    codes, `_` for an empty position and `˽` for a space inside a field (a padded code).
     """
+
+    def fields(text: str) -> list[str]:
+        return [("" if c == "_" else c.replace("˽", " ")) for c in text.split()]
+
+    diagnoses = max((len(fields(row.get("diagnoses", ""))) for row in rows), default=0)
     header = EPISODE_HEADER + [
         f"{kind}_{n:02d}" for n in range(1, positions + 1) for kind in ("OPERTN_4", "OPDATE")
     ]
+    header += [f"{diagnosis_columns}{n:02d}" for n in range(1, diagnoses + 1)]
     lines = [delimiter.join(header)]
     for row in rows:
-        codes = [("" if c == "_" else c.replace("˽", " ")) for c in row.get("codes", "").split()]
+        codes = fields(row.get("codes", ""))
         codes += [""] * (positions - len(codes))
         values = [row.get(h, EPISODE_DEFAULTS.get(h, "")) for h in EPISODE_HEADER]
         for code in codes:
             values += [code, "2025-05-02" if code else ""]
+        coded = fields(row.get("diagnoses", ""))
+        values += coded + [""] * (diagnoses - len(coded))
         lines.append(delimiter.join(values))
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -61,14 +61,15 @@ def connect(
         con.execute(sql("warehouse"))
         check_schema_version(con, path)
         # A run reloads them at its start (with its synonym table); here only if missing.
-        # (assessment_settings is written last; verdict_kinds is missing from a warehouse an
+        # (assessment_settings is written last; the others are missing from a warehouse an
         # older version last ran)
         if (
             con.execute(
-                "select count(*) from duckdb_tables() "
-                "where table_name in ('assessment_settings', 'verdict_kinds')"
+                "select count(*) from duckdb_tables() where table_name in "
+                "('assessment_settings', 'verdict_kinds', 'icd10_codes', 'hes_diagnosis_sentinels', "
+                "'liver_indications')"
             ).fetchall()[0][0]
-            < 2
+            < 5
         ):
             load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):

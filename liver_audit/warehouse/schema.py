@@ -16,7 +16,7 @@ SQL_DIR = ROOT / "sql"
 
 # Bump when sql/warehouse.sql changes a table, with sql/migrations/<new version>.sql that
 # brings a warehouse of the version before up to it (migrate); older ones are refused.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 REFERENCE_DIR = ROOT / "data" / "reference"
@@ -71,7 +71,8 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> str:
 
 
 def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
-    """(Re)create the reference tables from data/: code titles, OPCS-4 versions, the approach
+    """(Re)create the reference tables from data/: code titles (OPCS-4 by version, ICD-10 and
+    HES's diagnosis sentinels), OPCS-4 versions, the approach
     synonym table (or the one the settings name; the theatre records held are matched again
     with it), and the rule catalogue of the settings' rules folder (rule_catalogue,
     rule_codes, ...), with what the rules are run with (assessment_settings)."""
@@ -99,6 +100,12 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
         [str(REFERENCE_DIR / "opcs4_codes.csv")],
     )
     con.execute(sql("reference/opcs4_codes"))
+    for table in ("icd10_codes", "hes_diagnosis_sentinels", "liver_indications"):
+        con.execute(
+            f"create or replace table {table} as "
+            "select * from read_csv(?, header = true, all_varchar = true)",
+            [str(REFERENCE_DIR / f"{table}.csv")],
+        )
     con.execute(
         "create or replace table approach_synonyms as "
         "select approach_key(synonym) as synonym, approach "

@@ -12,7 +12,8 @@ DEFAULT_DAY = "2025-05-02"
 def insert_case(con, case: dict, episode_id: str = "1", file_id: int = 1) -> None:
     """The case's episode as the loader would leave it: provider RXA, admitted and started
     on the case's date, ending 3 days later; each code at its position (`_` leaves the
-    position empty), done on that date; each theatre text (`;` between records) matched
+    position empty), done on that date; each diagnosis at its position, as HES holds it
+    (C20 -> C20X); each theatre text (`;` between records) matched
     through the synonym table as staging does."""
     day = date.fromisoformat(case["date"] if case["date"] not in ("", ".") else DEFAULT_DAY)
     con.execute(
@@ -30,6 +31,13 @@ def insert_case(con, case: dict, episode_id: str = "1", file_id: int = 1) -> Non
             con.execute(
                 "insert into procedures values (?, ?, ?, ?, ?)",
                 [episode_id, position, code.replace(".", ""), day, file_id],
+            )
+    for position, code in enumerate(case.get("diagnoses", ".").split(), start=1):
+        if code not in ("_", "."):
+            con.execute(
+                "insert into diagnoses (episode_id, position, diagnosis_code, file_id) "
+                "values (?, ?, ?, ?)",
+                [episode_id, position, code.replace(".", "").ljust(4, "X"), file_id],
             )
     if case["theatre"] not in ("", "."):
         for text in case["theatre"].split(";"):

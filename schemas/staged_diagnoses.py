@@ -1,0 +1,31 @@
+"""Contract for sql/stg_diagnoses.sql: one row per filled diagnosis position."""
+
+import pandera.polars as pa
+import polars as pl
+
+# ICD-10 as HES's 4-character fields hold it: a letter, two digits and a 4th character (a
+# digit, or X padding a 3-character code: C20X) (HES TOS, DIAG_4_nn); or a HES sentinel.
+# From a full code (DIAG_nn, 6 characters at most) up to two more: a 5th character, or
+# HES's 6th (R69X6, R69X8). Whether the code exists is the rule icd10_code_in_force's.
+ICD10_CODE_SHAPE = r"^([A-Z][0-9]{2}[0-9X]|-|&)$"
+ICD10_DETAIL_SHAPE = r"^[0-9A-Z]{1,2}$"
+
+
+class StagedDiagnosis(pa.DataFrameModel):
+    source_row: pl.Int64 = pa.Field(description="1-based data row in the source file")
+    position: pl.Int32 = pa.Field(ge=1, le=99, description="nn of DIAG_4_nn / DIAG_nn")
+    diagnosis_code_text: pl.String = pa.Field(description="the code as delivered, trimmed")
+    diagnosis_code: pl.String = pa.Field(description="4 characters, no dot (C787, C20X)")
+    diagnosis_detail: pl.String = pa.Field(nullable=True, description="5th and 6th characters")
+    mark: pl.String = pa.Field(nullable=True, description="dagger or asterisk, as marked")
+
+    @pa.check("diagnosis_code_text", name="diagnosis_code_malformed")
+    def _code_shape(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        code, detail = pl.col("diagnosis_code"), pl.col("diagnosis_detail")
+        return data.lazyframe.select(
+            code.str.contains(ICD10_CODE_SHAPE)
+            & (detail.is_null() | (detail.str.contains(ICD10_DETAIL_SHAPE) & code.str.len_chars().eq(4)))
+        )
+
+    class Config:
+        strict = True
