@@ -89,6 +89,9 @@ class Position:
     open_findings: pl.DataFrame
     changes: pl.DataFrame
     precision: pl.DataFrame
+    by_indication: pl.DataFrame = field(default_factory=pl.DataFrame)
+    crlm_by_provider: pl.DataFrame = field(default_factory=pl.DataFrame)
+    special_arrangements: pl.DataFrame = field(default_factory=pl.DataFrame)
     recent_runs: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
@@ -108,6 +111,13 @@ def read_position(
             sql("reports/changes_in_run"), params={"run_id": run_id} | scope(settings)
         ).pl(),
         precision=con.sql("select * from rule_precision").pl(),
+        by_indication=con.sql(sql("reports/position_by_indication")).pl(),
+        crlm_by_provider=con.sql(
+            sql("reports/crlm_resections_and_ablations"), params=scope(settings)
+        ).pl(),
+        special_arrangements=con.sql(
+            sql("reports/special_arrangements_by_month"), params=scope(settings)
+        ).pl(),
         recent_runs=recent,
     )
 
@@ -242,6 +252,17 @@ def render_report(
             .then(pl.lit("this run"))
             .otherwise(pl.col("status"))
         )
+    titles = {rule.id: rule.title for rule in catalogue.rules}
+    by_indication = [
+        row | {"rule": titles.get(row["rule_id"], row["rule_id"]),
+               "indication": words(row["indication"]),
+               "percent_compliant": percent(row["compliant"], row["findings"])}
+        for row in position.by_indication.to_dicts()
+    ]  # fmt: skip
+    crlm = [
+        row | {"percent_resected": percent(row["resection_only"] + row["both"], row["episodes"])}
+        for row in position.crlm_by_provider.to_dicts()
+    ]
     shown = ["rule_id", "period", "provider_code", *COUNTS, "percent_compliant"]
     return TEMPLATES.get_template("report.html.j2").render(
         summary=summary,
@@ -253,6 +274,9 @@ def render_report(
             for key in ("assessed", "needing_action", "open", "reviewed")
         },
         changes=changes_view(position.changes, catalogue),
+        by_indication=by_indication,
+        crlm=crlm,
+        special_arrangements=position.special_arrangements.to_dicts(),
         runs=runs.to_dicts(),
         shareable_columns=shown,
         shareable=shareable.select(shown).to_dicts() if shareable.height else [],

@@ -67,9 +67,9 @@ def connect(
             con.execute(
                 "select count(*) from duckdb_tables() where table_name in "
                 "('assessment_settings', 'verdict_kinds', 'icd10_codes', 'hes_diagnosis_sentinels', "
-                "'liver_indications')"
+                "'liver_indications', 'special_arrangements_guidance')"
             ).fetchall()[0][0]
-            < 5
+            < 6
         ):
             load_reference_tables(con)
         for view in sorted((SQL_DIR / "views").glob("*.sql")):

@@ -100,11 +100,16 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
         [str(REFERENCE_DIR / "opcs4_codes.csv")],
     )
     con.execute(sql("reference/opcs4_codes"))
-    for table in ("icd10_codes", "hes_diagnosis_sentinels", "liver_indications"):
+    for table, file in (
+        ("icd10_codes", "icd10_codes"),
+        ("hes_diagnosis_sentinels", "hes_diagnosis_sentinels"),
+        ("liver_indications", "liver_indications"),
+        ("special_arrangements_guidance", "special_arrangements"),
+    ):
         con.execute(
             f"create or replace table {table} as "
             "select * from read_csv(?, header = true, all_varchar = true)",
-            [str(REFERENCE_DIR / f"{table}.csv")],
+            [str(REFERENCE_DIR / f"{file}.csv")],
         )
     con.execute(
         "create or replace table approach_synonyms as "
