@@ -82,16 +82,20 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     history = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"))
     assert history.returncode == 0
     (line,) = [line for line in history.stdout.splitlines() if line.startswith(run_id)]
-    # data/sample/README.md, "Expected totals": rows read 64 + 34, loaded 52 + 32, quarantined
-    # 12 + 2; 106 positions assessed (opcs_code_in_force judges every code of the 48
-    # episodes); per rule, compliant of findings: 34 of 37 (91.9%), 27 of 49 (55.1%),
-    # 103 of 106 (97.2%), 47 of 48 (97.9%)
+    # data/sample/README.md, "Expected totals": rows read 86 + 34, loaded 74 + 32, quarantined
+    # 12 + 2; 158 positions assessed (opcs_code_in_force judges every code of the 70
+    # episodes); per rule, compliant of findings ("Findings")
     assert (
         line.split()[3:-1]
-        == ["completed", "98", "84", "14", "106"]
+        == ["completed", "120", "106", "14", "158"]
         + (
-            "approach_code_directly_after 91.9% of 37; liver_resection_approach 55.1% of 49; "
-            "opcs_code_in_force 97.2% of 106; subsidiary_code_in_primary_position 97.9% of 48"
+            "approach_code_directly_after 91.9% of 37; chemosaturation_method_codes 33.3% of 3; "
+            "ire_method_codes 33.3% of 3; laparoscopic_ablation_approach 50.0% of 2; "
+            "liver_indication_coded 96.8% of 63; liver_resection_approach 55.1% of 49; "
+            "opcs_code_in_force 98.1% of 158; open_liver_ablation_method 20.0% of 5; "
+            "percutaneous_ablation_image_control 50.0% of 4; "
+            "percutaneous_laser_ablation_coding 33.3% of 3; sirt_method_codes 33.3% of 3; "
+            "subsidiary_code_in_primary_position 98.6% of 70"
         ).split()
     )
     assert float(line.split()[-1]) > 0  # seconds taken
@@ -105,17 +109,17 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     rows.sort(key=lambda row: (place.get(row[1], 1), row[0] if row[0] != "(run)" else ""))
     assert [(row[0], row[1], row[-2] if len(row) == 6 else "", row[-1]) for row in rows] == [
         ("(run)", "plan", "2", "completed"),
-        ("episodes.csv", "read", "64", "completed"),
-        ("episodes.csv", "stage", "64", "completed"),
-        ("episodes.csv", "validate", "64", "completed"),
-        ("episodes.csv", "load", "52", "completed"),
+        ("episodes.csv", "read", "86", "completed"),
+        ("episodes.csv", "stage", "86", "completed"),
+        ("episodes.csv", "validate", "86", "completed"),
+        ("episodes.csv", "load", "74", "completed"),
         ("theatre.csv", "read", "34", "completed"),
         ("theatre.csv", "stage", "34", "completed"),
         ("theatre.csv", "validate", "34", "completed"),
         ("theatre.csv", "load", "32", "completed"),
-        ("(run)", "assess", "240", "completed"),  # findings: 49 + 37 + 106 + 48
+        ("(run)", "assess", "400", "completed"),  # findings: data/sample/README.md
         ("(run)", "summarise", "", "completed"),
-        ("(run)", "write", "240", "completed"),
+        ("(run)", "write", "400", "completed"),
     ]
     unknown = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", "x")
     assert unknown.returncode == 2 and "no stages recorded for run x" in unknown.stderr
@@ -219,8 +223,8 @@ def test_two_runs_started_at_once_load_each_file_once(tmp_path):
             ("loaded", 2),
             ("skipped", 2),
         ]
-        # 52 loaded: data/sample/README.md, "Expected totals"
-        assert con.sql("select count(*) from episodes").fetchall() == [(52,)]
+        # 74 loaded: data/sample/README.md, "Expected totals"
+        assert con.sql("select count(*) from episodes").fetchall() == [(74,)]
 
 
 def test_config_prints_the_effective_settings_and_their_sources(tmp_path):
@@ -272,8 +276,8 @@ def test_a_header_only_file_in_the_inbox_is_refused_and_the_others_load(tmp_path
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: refused {inbox / 'empty.csv'}: no data rows"
     ]
-    # 64: the rows of data/sample/episodes.csv (empty.csv has none)
-    assert "refused empty.csv" in result.stdout and "64 read" in result.stdout
+    # 86: the rows of data/sample/episodes.csv (empty.csv has none)
+    assert "refused empty.csv" in result.stdout and "86 read" in result.stdout
 
 
 def test_config_prints_every_environment_knob_with_its_value_and_source(tmp_path):

@@ -68,8 +68,8 @@ def test_csv_and_json_export_every_row(warehouse):
     query = "select episode_id, outcome from assessments order by episode_id, position, rule_id"
     as_csv = liver_audit("sql", "--warehouse", warehouse, "--csv", query)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    # 240 findings: data/sample/README.md, "Findings" (49 + 37 + 106 + 48)
-    assert len(rows) == 240 and set(rows[0]) == {"episode_id", "outcome"}
+    # 400 findings: data/sample/README.md, "Findings"
+    assert len(rows) == 400 and set(rows[0]) == {"episode_id", "outcome"}
     as_json = liver_audit("sql", "--warehouse", warehouse, "--json", query)
     assert json.loads(as_json.stdout) == rows  # the same rows, the same order
 
@@ -103,7 +103,7 @@ def test_the_prompt_runs_statements_until_quit(warehouse):
     typed = "select count(*) as episodes\nfrom episodes;\nselect nonsense;\n.views\n.quit\n"
     result = liver_audit("sql", "--warehouse", warehouse, stdin=typed)
     assert result.returncode == 0
-    assert "52" in result.stdout  # the count (52 loaded), over two lines of input
+    assert "74" in result.stdout  # the count (74 loaded), over two lines of input
     assert "error: Binder Error" in result.stdout  # an error, and the prompt goes on
     for view in ("assessments", "episodes", "files", "procedures", "quarantine", "runs"):
         assert view in result.stdout
@@ -114,7 +114,7 @@ def test_the_files_as_delivered_can_be_read_and_nothing_else(warehouse):
     raw_view = liver_audit("sql", "--warehouse", warehouse, "--csv", query).stdout.split()[1]
     result = liver_audit("sql", "--warehouse", warehouse, f"select count(*) from {raw_view}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].split() == ["64"]  # the sample's 64 data rows
+    assert result.stdout.splitlines()[1].split() == ["86"]  # the sample's 86 data rows
     kept = f"{warehouse}.delivered/{raw_view}.txt"
     overwrite = liver_audit("sql", "--warehouse", warehouse, f"copy (select 1) to '{kept}'")
     assert overwrite.returncode == 2 and "read-only: COPY is not a query" in overwrite.stderr

@@ -90,10 +90,10 @@ def test_a_stage_that_fails_is_named_and_the_next_run_proceeds(
     )
 
     summary = audit_run(**run, run_id="night-2")  # the next night
-    # data/sample/README.md, "Expected totals": 52 rows loaded; 106 positions assessed (every
-    # code of the 48 episodes with a liver procedure, which opcs_code_in_force judges; no
+    # data/sample/README.md, "Expected totals": 74 rows loaded; 158 positions assessed (every
+    # code of the 70 episodes with a liver procedure, which opcs_code_in_force judges; no
     # theatre file changes no position)
-    assert summary["rows_loaded"] == 52 and summary["procedures_assessed"] == 106
+    assert summary["rows_loaded"] == 74 and summary["procedures_assessed"] == 158
     assert read(warehouse, "select run_id, status from runs order by run_id") == [
         ("night-1", "failed"),
         ("night-2", "completed"),
@@ -119,8 +119,8 @@ def test_files_an_interrupted_run_loaded_are_assessed_by_the_next(prefect_harnes
     assert summary["files_skipped"] == []
     assert [f["file_name"] for f in summary["files"]] == ["episodes.csv"]
     # data/sample/README.md, "Expected totals" (as in the previous test)
-    assert summary["rows_read"] == 64 and summary["rows_quarantined"] == 12
-    assert summary["procedures_assessed"] == 106 and summary["out_dir"] is not None
+    assert summary["rows_read"] == 86 and summary["rows_quarantined"] == 12
+    assert summary["procedures_assessed"] == 158 and summary["out_dir"] is not None
     assert read(path, "select run_id, status, taken_over_by from runs order by run_id") == [
         ("killed-run", "failed", "next-run"),
         ("next-run", "completed", None),

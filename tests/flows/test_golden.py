@@ -45,8 +45,8 @@ def test_counts_match_the_sample_readme(sample_run):
     summary, _ = sample_run
     files = {f["file_name"]: f for f in summary["files"]}
     assert [files["episodes.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [
-        64,
-        52,
+        86,
+        74,
         12,
     ]
     assert [files["theatre.csv"][k] for k in ("rows_read", "rows_loaded", "rows_quarantined")] == [
@@ -63,11 +63,30 @@ def test_counts_match_the_sample_readme(sample_run):
         },
         "approach_code_directly_after": {"compliant": 34, "approach_code_not_directly_after": 3},
         "subsidiary_code_in_primary_position": {
-            "compliant": 47, "subsidiary_code_in_primary_position": 1,
+            "compliant": 69, "subsidiary_code_in_primary_position": 1,
         },
         "opcs_code_in_force": {
-            "code_in_force": 103, "code_retired": 1, "code_not_yet_in_force": 1,
+            "code_in_force": 155, "code_retired": 1, "code_not_yet_in_force": 1,
             "code_not_in_reference": 1,
+        },
+        # rows 65-86, one rule's outcome each (data/sample/README.md)
+        "liver_indication_coded": {"liver_indication_coded": 61, "no_liver_indication_coded": 2},
+        "percutaneous_ablation_image_control": {
+            "compliant": 1, "image_control_type_unspecified": 1,
+            "image_control_not_directly_after": 1, "image_control_missing": 1,
+        },
+        "open_liver_ablation_method": {
+            "compliant": 1, "laparoscopic_microwave_ablation": 1, "microwave_organ_code": 1,
+            "other_destruction_method": 1, "destruction_method_missing": 1,
+        },
+        "laparoscopic_ablation_approach": {"compliant": 1, "redundant_approach_code": 1},
+        "sirt_method_codes": {"compliant": 1, "other_image_control": 1, "method_codes_missing": 1},
+        "ire_method_codes": {"compliant": 1, "image_control_missing": 1, "not_electroporation": 1},
+        "percutaneous_laser_ablation_coding": {
+            "compliant": 1, "laser_ablation_other_specified": 1, "image_control_missing": 1,
+        },
+        "chemosaturation_method_codes": {
+            "compliant": 1, "other_image_control": 1, "method_codes_missing": 1,
         },
     }  # fmt: skip
 
@@ -125,7 +144,7 @@ def test_run_is_recorded_in_the_warehouse(sample_run):
         runs = con.execute(
             "select run_id, status, rows_read, procedures_assessed from runs"
         ).fetchall()
-        assert runs == [("golden-run", "completed", 98, summary["procedures_assessed"])]
+        assert runs == [("golden-run", "completed", 120, summary["procedures_assessed"])]
         outcomes = {}
         for rule_id, outcome, findings in con.execute(
             "select rule_id, outcome, findings from run_outcomes where findings > 0"

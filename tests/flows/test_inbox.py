@@ -50,9 +50,9 @@ def test_the_same_inbox_twice_changes_nothing_the_second_time(prefect_harness, t
     )
     first = audit_run(**run, run_id="night-1")
     assert [f["file_name"] for f in first["files"]] == ["episodes.csv", "theatre.csv"]
-    # the theatre file was told apart by its header; 106 positions assessed:
+    # the theatre file was told apart by its header; 158 positions assessed:
     # data/sample/README.md, "Expected totals"
-    assert first["procedures_assessed"] == 106
+    assert first["procedures_assessed"] == 158
     after_first = snapshot(tmp_path / "wh.duckdb")
     outputs = sorted(p.relative_to(tmp_path) for p in (tmp_path / "reports").rglob("*"))
 
@@ -213,6 +213,6 @@ def test_a_transient_failure_is_retried(prefect_harness, tmp_path, monkeypatch):
         extracts=[str(SAMPLE / "episodes.csv")],
         run_id="run-1",
     )
-    # 52: data/sample/README.md, "Expected totals"
-    assert len(calls) == 2 and summary["rows_loaded"] == 52
+    # 74: data/sample/README.md, "Expected totals"
+    assert len(calls) == 2 and summary["rows_loaded"] == 74
     assert query(tmp_path / "wh.duckdb", "select status from runs") == [("completed",)]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 STAGES = [
     "episodes.csv: read completed", "episodes.csv: stage completed",
-    "episodes.csv: validate completed, 64 rows", "episodes.csv: load completed",  # 64: sample rows
+    "episodes.csv: validate completed, 86 rows", "episodes.csv: load completed",  # 86: sample rows
     "theatre.csv: load completed", "run: plan completed", "run: assess completed",
     "run: summarise completed", "run: write completed",
 ]  # fmt: skip

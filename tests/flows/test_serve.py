@@ -84,9 +84,9 @@ def test_serve_registers_the_nightly_and_runs_it(prefect_env, prefect_server, tm
 
     # the run's effect: warehouse, inbox and report
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        # 106 positions assessed: data/sample/README.md, "Expected totals"
+        # 158 positions assessed: data/sample/README.md, "Expected totals"
         assert con.sql("select status, procedures_assessed from runs").fetchall() == [
-            ("completed", 106)
+            ("completed", 158)
         ]
     assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == [
