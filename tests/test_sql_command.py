@@ -44,13 +44,14 @@ def test_a_query_prints_a_table_of_the_stable_views(warehouse):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["outcome", "n"]
-    # data/sample/README.md, "Findings": code_in_force 103; compliant 27 + 34 + 47 = 108 over
-    # the other three rules; 14 outcomes found: liver_resection_approach's 8,
-    # approach_code_not_directly_after, subsidiary_code_in_primary_position, and
-    # opcs_code_in_force's 4
-    assert lines[1].split() == ["compliant", "108"]
-    assert lines[2].split() == ["code_in_force", "103"]
-    assert lines[-1] == "(14 rows)"
+    # data/sample/README.md, "Findings": code_in_force 155; compliant 27 + 34 + 69 = 130 over
+    # the first three rules and 7 over the seven NICE rules (one row each); 28 outcomes
+    # found: liver_resection_approach's 8, approach_code_not_directly_after,
+    # subsidiary_code_in_primary_position, opcs_code_in_force's 4, liver_indication_coded's 2,
+    # and the NICE rules' 12 other than compliant
+    assert lines[1].split() == ["code_in_force", "155"]
+    assert lines[2].split() == ["compliant", "137"]
+    assert lines[-1] == "(28 rows)"
 
 
 def test_no_connection_draws_duckdbs_progress_bar(warehouse):

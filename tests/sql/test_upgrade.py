@@ -53,7 +53,7 @@ def test_a_run_migrates_it_in_place_keeping_its_history(old_warehouse):
     con = connect(old_warehouse)
     con.close()
     assert rows(old_warehouse, "select value from warehouse_info where key = 'schema_version'") == [
-        ("4",)
+        ("5",)
     ]
     assert (
         rows(old_warehouse, "select run_id, status, rows_read, procedures_assessed from runs")
