@@ -24,6 +24,9 @@ from liver_audit.errors import UnusableInput
 RULES_DIR = ROOT / "rules"
 OPCS_VERSIONS = ROOT / "data" / "reference" / "opcs_versions.csv"
 Severity = Literal["pass", "info", "warning", "error"]  # `pass` outcomes count as compliant
+# What a rule's findings are about: a procedure code (position = OPERTN_4_nn), or a diagnosis
+# code (position = DIAG_4_nn: no procedure date or OPCS-4 version).
+Assesses = Literal["procedures", "diagnoses"]
 SEVERITIES = list(get_args(Severity))
 CASE_COLUMNS = ["case", "codes", "diagnoses", "theatre", "date", "outcomes", "standard"]
 # A rule that reads no diagnoses leaves their column out of its cases.md.
@@ -50,6 +53,7 @@ class Rule:
     outcomes: list[Outcome]
     query: str
     cases: list[dict] = field(default_factory=list)
+    assesses: str = "procedures"
     folder: Path | None = None
 
     @property
@@ -92,6 +96,7 @@ class Catalogue:
                         "checks": r.checks,
                         "standards": r.citation,
                         "opcs_versions": ", ".join(r.opcs_versions),
+                        "assesses": r.assesses,
                         "catalogue_version": self.version,
                         "query": r.query,
                     }
@@ -104,6 +109,7 @@ class Catalogue:
                         "checks",
                         "standards",
                         "opcs_versions",
+                        "assesses",
                         "catalogue_version",
                         "query",
                     ],
@@ -254,6 +260,7 @@ class RuleDefinition(_Definition):
     title: str = Field(min_length=1)
     checks: str = Field(min_length=1)
     opcs_versions: list[str] = Field(min_length=1)
+    assesses: Assesses = "procedures"
     standards: list[StandardEntry] = Field(min_length=1)
     code_lists: dict[str, list[str]] = {}
     code_maps: dict[str, list[CodeMapEntry]] = {}
@@ -309,6 +316,7 @@ def load_rule(folder: Path) -> Rule:
         query=read_text(folder / "query.sql"),
         cases=read_cases(folder / "cases.md"),
         folder=folder,
+        assesses=rule.assesses,
     )
 
 

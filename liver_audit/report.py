@@ -92,6 +92,7 @@ class Position:
     by_indication: pl.DataFrame = field(default_factory=pl.DataFrame)
     crlm_by_provider: pl.DataFrame = field(default_factory=pl.DataFrame)
     special_arrangements: pl.DataFrame = field(default_factory=pl.DataFrame)
+    special_arrangements_guidance: pl.DataFrame = field(default_factory=pl.DataFrame)
     recent_runs: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
@@ -117,6 +118,9 @@ def read_position(
         ).pl(),
         special_arrangements=con.sql(
             sql("reports/special_arrangements_by_month"), params=scope(settings)
+        ).pl(),
+        special_arrangements_guidance=con.sql(
+            "select * from special_arrangements_guidance order by guidance"
         ).pl(),
         recent_runs=recent,
     )
@@ -277,6 +281,7 @@ def render_report(
         by_indication=by_indication,
         crlm=crlm,
         special_arrangements=position.special_arrangements.to_dicts(),
+        special_arrangements_guidance=position.special_arrangements_guidance.to_dicts(),
         runs=runs.to_dicts(),
         shareable_columns=shown,
         shareable=shareable.select(shown).to_dicts() if shareable.height else [],

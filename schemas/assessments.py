@@ -15,7 +15,11 @@ class Finding(pa.DataFrameModel):
     catalogue_version: pl.String = pa.Field(description="the catalogue that judged it")
     episode_id: pl.String = pa.Field(description="EPIKEY")
     position: pl.Int32 = pa.Field(ge=1, le=99, description="position of the assessed code")
-    procedure_code: pl.String = pa.Field(str_matches=r"^[A-Z][0-9]{2,3}$", description="as in HES")
+    # an OPCS-4 code (J023), or for a rule that assesses diagnoses an ICD-10 code as HES's
+    # 4-character fields hold it (C20X)
+    procedure_code: pl.String = pa.Field(
+        str_matches=r"^[A-Z][0-9]{2}[0-9X]?$", description="the assessed code, as in HES"
+    )
     outcome: pl.String = pa.Field(description="one of the rule's outcomes")
     severity: pl.String = pa.Field(isin=SEVERITIES)
     needs_action: pl.Boolean = pa.Field(description="a coder must act on it")

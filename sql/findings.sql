@@ -2,7 +2,8 @@
 -- judgement (judged: episode, position, code, outcome, codes expected and found, message,
 -- standard) with the rule's severity and needs-action for that outcome, the standard cited
 -- (the query's, else the rule's), the OPCS version in force, provider and dates; only
--- under the OPCS-4 versions the rule applies to.
+-- under the OPCS-4 versions the rule applies to. `procedure_code` is the assessed code: a
+-- diagnosis for a rule that assesses diagnoses (rule_catalogue.assesses).
 -- assess.py puts the rule's query (rules/<id>/query.sql) in the judged CTE; its columns are
 -- cast to the shape's types here, so a rule may write `null as expected_codes`.
 with
@@ -34,9 +35,11 @@ final as (
     from judged
     inner join rule_catalogue on rule_catalogue.rule_id = $rule_id
     inner join episodes_to_assess on episodes_to_assess.episode_id = judged.episode_id
+    -- (a rule that assesses diagnoses judges DIAG_4_nn positions: no procedure there)
     left join procedures_to_assess
         on procedures_to_assess.episode_id = judged.episode_id
         and procedures_to_assess.position = judged.position
+        and rule_catalogue.assesses = 'procedures'
     left join rule_outcomes
         on rule_outcomes.rule_id = $rule_id and rule_outcomes.outcome = judged.outcome
     -- A rule applies under the OPCS-4 versions its rule.toml names (opcs_versions): what it

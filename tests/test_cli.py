@@ -90,7 +90,7 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
         == ["completed", "120", "106", "14", "158"]
         + (
             "approach_code_directly_after 91.9% of 37; chemosaturation_method_codes 33.3% of 3; "
-            "ire_method_codes 33.3% of 3; laparoscopic_ablation_approach 50.0% of 2; "
+            "icd10_code_in_force 98.2% of 112; ire_method_codes 33.3% of 3; laparoscopic_ablation_approach 50.0% of 2; "
             "liver_indication_coded 96.8% of 63; liver_resection_approach 55.1% of 49; "
             "opcs_code_in_force 98.1% of 158; open_liver_ablation_method 20.0% of 5; "
             "percutaneous_ablation_image_control 50.0% of 4; "
@@ -117,9 +117,9 @@ def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
         ("theatre.csv", "stage", "34", "completed"),
         ("theatre.csv", "validate", "34", "completed"),
         ("theatre.csv", "load", "32", "completed"),
-        ("(run)", "assess", "400", "completed"),  # findings: data/sample/README.md
+        ("(run)", "assess", "512", "completed"),  # findings: data/sample/README.md
         ("(run)", "summarise", "", "completed"),
-        ("(run)", "write", "400", "completed"),
+        ("(run)", "write", "512", "completed"),
     ]
     unknown = liver_audit("history", "--warehouse", str(tmp_path / "wh.duckdb"), "--run", "x")
     assert unknown.returncode == 2 and "no stages recorded for run x" in unknown.stderr

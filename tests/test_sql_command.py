@@ -44,14 +44,15 @@ def test_a_query_prints_a_table_of_the_stable_views(warehouse):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["outcome", "n"]
-    # data/sample/README.md, "Findings": code_in_force 155; compliant 27 + 34 + 69 = 130 over
-    # the first three rules and 7 over the seven NICE rules (one row each); 28 outcomes
-    # found: liver_resection_approach's 8, approach_code_not_directly_after,
-    # subsidiary_code_in_primary_position, opcs_code_in_force's 4, liver_indication_coded's 2,
-    # and the NICE rules' 12 other than compliant
-    assert lines[1].split() == ["code_in_force", "155"]
+    # data/sample/README.md, "Findings": code_in_force 155 + 110 (opcs_code_in_force and
+    # icd10_code_in_force); compliant 27 + 34 + 69 = 130 over the first three rules and 7 over
+    # the seven NICE rules (one row each); 29 outcomes found: liver_resection_approach's 8,
+    # approach_code_not_directly_after, subsidiary_code_in_primary_position,
+    # opcs_code_in_force's 4, liver_indication_coded's 2, the NICE rules' 12 other than
+    # compliant, and diagnosis_not_known
+    assert lines[1].split() == ["code_in_force", "265"]
     assert lines[2].split() == ["compliant", "137"]
-    assert lines[-1] == "(28 rows)"
+    assert lines[-1] == "(29 rows)"
 
 
 def test_no_connection_draws_duckdbs_progress_bar(warehouse):
@@ -69,8 +70,8 @@ def test_csv_and_json_export_every_row(warehouse):
     query = "select episode_id, outcome from assessments order by episode_id, position, rule_id"
     as_csv = liver_audit("sql", "--warehouse", warehouse, "--csv", query)
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
-    # 400 findings: data/sample/README.md, "Findings"
-    assert len(rows) == 400 and set(rows[0]) == {"episode_id", "outcome"}
+    # 512 findings: data/sample/README.md, "Findings"
+    assert len(rows) == 512 and set(rows[0]) == {"episode_id", "outcome"}
     as_json = liver_audit("sql", "--warehouse", warehouse, "--json", query)
     assert json.loads(as_json.stdout) == rows  # the same rows, the same order
 

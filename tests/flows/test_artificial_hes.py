@@ -38,11 +38,15 @@ def test_artificial_hes_reconciles(prefect_harness, tmp_path, name):
         "procedure_code_malformed": 1, "diagnosis_code_malformed": 3
     }  # fmt: skip
     assert summary["procedures_assessed"] == 1
-    # J09.1 is no resection or ablation, nor a procedure of the NICE rules: only two rules
-    # find anything
+    # J09.1 is no resection or ablation, nor a procedure of the NICE rules: only three rules
+    # find anything; its episode's diagnoses D47.1, H61.0, N18.9 are ICD-10 codes
     assert {
         r["rule_id"]: (r["findings"], r["compliant"]) for r in summary["rules"] if r["findings"]
-    } == {"opcs_code_in_force": (1, 1), "subsidiary_code_in_primary_position": (1, 1)}
+    } == {
+        "opcs_code_in_force": (1, 1),
+        "subsidiary_code_in_primary_position": (1, 1),
+        "icd10_code_in_force": (3, 3),
+    }
     # its diagnoses load long: every DIAG_4_nn filled with a code (not '-' or '&') of the
     # 2071 rows loaded, counted from the file in the test's own way
     import duckdb

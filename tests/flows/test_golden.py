@@ -69,6 +69,9 @@ def test_counts_match_the_sample_readme(sample_run):
             "code_in_force": 155, "code_retired": 1, "code_not_yet_in_force": 1,
             "code_not_in_reference": 1,
         },
+        "icd10_code_in_force": {
+            "code_in_force": 110, "diagnosis_not_known": 1, "code_not_in_reference": 1,
+        },
         # rows 65-86, one rule's outcome each (data/sample/README.md)
         "liver_indication_coded": {"liver_indication_coded": 61, "no_liver_indication_coded": 2},
         "percutaneous_ablation_image_control": {

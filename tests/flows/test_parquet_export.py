@@ -65,8 +65,8 @@ def test_the_export_command_writes_the_same_rows(exported):
         "export", "--warehouse", str(exported / "wh.duckdb"), "--parquet", str(exported / "again")
     )
     assert result.returncode == 0, result.stderr
-    # one row per finding: 400, data/sample/README.md, "Findings"
-    assert "assessments: 400 rows" in result.stdout
+    # one row per finding: 512, data/sample/README.md, "Findings"
+    assert "assessments: 512 rows" in result.stdout
     for table in ("episodes", "procedures", "assessments"):
         first = read_back(exported / "parquet", table).order("all").fetchall()
         assert read_back(exported / "again", table).order("all").fetchall() == first

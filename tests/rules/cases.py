@@ -34,10 +34,11 @@ def insert_case(con, case: dict, episode_id: str = "1", file_id: int = 1) -> Non
             )
     for position, code in enumerate(case.get("diagnoses", ".").split(), start=1):
         if code not in ("_", "."):
+            code = code.replace(".", "").ljust(4, "X")  # C20 -> C20X; R69X6 keeps its 6
             con.execute(
-                "insert into diagnoses (episode_id, position, diagnosis_code, file_id) "
-                "values (?, ?, ?, ?)",
-                [episode_id, position, code.replace(".", "").ljust(4, "X"), file_id],
+                "insert into diagnoses (episode_id, position, diagnosis_code, diagnosis_detail, "
+                "file_id) values (?, ?, ?, ?, ?)",
+                [episode_id, position, code[:4], code[4:] or None, file_id],
             )
     if case["theatre"] not in ("", "."):
         for text in case["theatre"].split(";"):
