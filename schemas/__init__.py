@@ -24,4 +24,11 @@ REASONS = {
     "diagnosis_code_malformed": "a diagnosis code that is not letter + 2 digits + digit or X, with at most 2 more letters or digits (or - / &), after normalisation",
 }
 
-__all__ = ["Finding", "StagedDiagnosis", "StagedEpisode", "StagedProcedure", "StagedTheatreRecord", "REASONS"]
+__all__ = [
+    "Finding",
+    "StagedDiagnosis",
+    "StagedEpisode",
+    "StagedProcedure",
+    "StagedTheatreRecord",
+    "REASONS",
+]

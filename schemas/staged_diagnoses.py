@@ -24,7 +24,10 @@ class StagedDiagnosis(pa.DataFrameModel):
         code, detail = pl.col("diagnosis_code"), pl.col("diagnosis_detail")
         return data.lazyframe.select(
             code.str.contains(ICD10_CODE_SHAPE)
-            & (detail.is_null() | (detail.str.contains(ICD10_DETAIL_SHAPE) & code.str.len_chars().eq(4)))
+            & (
+                detail.is_null()
+                | (detail.str.contains(ICD10_DETAIL_SHAPE) & code.str.len_chars().eq(4))
+            )
         )
 
     class Config:

@@ -162,6 +162,7 @@ def has_open(pid: int, path: Path) -> bool:
     return False
 
 
+@pytest.mark.slow  # two real runs at once: make test-all (CI)
 def test_a_run_meets_another_run_holding_the_warehouse(tmp_path):
     """One run at a time: without waiting the second exits 1 in one line; allowed to wait,
     it runs once the first has finished. The lock is held until the test lets it go, not for
@@ -206,6 +207,7 @@ def test_a_run_meets_another_run_holding_the_warehouse(tmp_path):
     assert "completed" in waited_out
 
 
+@pytest.mark.slow  # two real runs at once: make test-all (CI)
 def test_two_runs_started_at_once_load_each_file_once(tmp_path):
     run = [*CLI, "run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "theatre.csv"),
            "--warehouse", str(tmp_path / "wh.duckdb"), "--reports", str(tmp_path / "reports"),

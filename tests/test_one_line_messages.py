@@ -18,6 +18,7 @@ from liver_audit.config import default_settings
 from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.warehouse import connect
 from tests.conftest import REPO, SAMPLE
+from tests.examples import examples
 
 # A file name: any character but / and NUL (those a name cannot hold); undecodable bytes
 # reach Python as lone surrogates.
@@ -66,7 +67,7 @@ def test_control_characters_are_escaped_as_python_writes_them(name, shown):
     assert str(StageFailed(f"{name}: load: ValueError")) == f"{shown}: load: ValueError"
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(NAMES)
 def test_a_file_that_is_not_there_is_named_in_one_line(name):
     errors = io.StringIO()

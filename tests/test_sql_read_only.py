@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from liver_audit import analyst_sql
 from liver_audit.cli import main
 from liver_audit.warehouse import connect
+from tests.examples import examples
 
 KEPT = "raw_episode_extract_1.txt"
 
@@ -212,7 +213,9 @@ def targets(folder: Path) -> list[Path]:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     write=st.sampled_from(WRITES),
@@ -237,7 +240,7 @@ def test_no_statement_changes_a_file_in_the_warehouses_folder(
     assert snapshot(folder) == before, query
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(query=st.text(min_size=1, max_size=60).filter(lambda q: q.strip() and "\x00" not in q))
 def test_any_text_gives_rows_or_one_line(warehouse, query):
     """Whatever is typed: exit 0 with rows, or 2 with one line; never a traceback."""

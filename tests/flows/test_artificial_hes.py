@@ -64,8 +64,14 @@ def diagnoses_loaded() -> int:
     with (ARTIFICIAL / "artificial_hes_apc_0102_truncated.csv").open(newline="") as f:
         for row in csv.DictReader(f):
             fields = [(k, v.strip().upper().replace(".", "")) for k, v in row.items()]
-            codes = [v for k, v in fields if re.fullmatch(r"DIAG_4_\d\d", k) and v not in ("", "-", "&")]
-            operations = [v for k, v in fields if re.fullmatch(r"OPERTN_4_\d\d", k) and v not in ("", "-", "&")]
+            codes = [
+                v for k, v in fields if re.fullmatch(r"DIAG_4_\d\d", k) and v not in ("", "-", "&")
+            ]
+            operations = [
+                v
+                for k, v in fields
+                if re.fullmatch(r"OPERTN_4_\d\d", k) and v not in ("", "-", "&")
+            ]
             if all(re.fullmatch(r"[A-HJ-Z]\d{3}", op) for op in operations) and all(
                 re.fullmatch(r"[A-Z]\d{2}[0-9X]", code if len(code) != 3 else code + "X")
                 for code in codes

@@ -13,6 +13,10 @@ from liver_audit.review import KEY_HEADER, VERDICT_HEADER, VERDICTS
 from tests.conftest import SAMPLE
 from tests.test_cli import liver_audit
 
+# Real runs and returned worklists end to end: make test-all (CI); tests/unit/test_review_input.py
+# tries any cells in make test.
+pytestmark = pytest.mark.slow
+
 SHEET = "liver_resection_approach"
 
 

@@ -20,6 +20,7 @@ from liver_audit.config import default_settings
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.warehouse import connect
 from liver_audit.worklist import COLUMNS, write_worklist
+from tests.examples import examples
 from tests.tables import episode_extract, load, parse_table
 
 # An episode needing action (J023 with a non-standard approach code) and a quarantined one, each with a
@@ -71,7 +72,7 @@ def test_hostile_values_reach_the_audit_files_as_text(fresh_db, tmp_path):
 ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(episode_id=ANY_TEXT, provider=ANY_TEXT, value=ANY_TEXT, file_name=ANY_TEXT)
 def test_any_text_gives_a_worklist_that_opens(tmp_path_factory, episode_id, provider, value,
                                               file_name):  # fmt: skip

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from liver_audit.warehouse import connect
+from tests.examples import examples
 from tests.tables import episode_extract, load, parse_table
 
 # What a delivered diagnosis becomes: code, 5th/6th characters, mark; or the reason its row
@@ -37,7 +38,11 @@ DIAGNOSES = parse_table("""
 
 @pytest.mark.parametrize("case", DIAGNOSES, ids=[case["case"] for case in DIAGNOSES])
 def test_a_diagnosis_loads_as_hes_holds_it_or_quarantines_its_row(fresh_db, tmp_path, case):
-    row = {"EPIKEY": "000000000001", "codes": "J02.3 Y75.2", "diagnoses": f"C78.7 {case['delivered']}"}
+    row = {
+        "EPIKEY": "000000000001",
+        "codes": "J02.3 Y75.2",
+        "diagnoses": f"C78.7 {case['delivered']}",
+    }
     result = load(fresh_db, episode_extract(tmp_path / "extract.txt", [row]))
     if case["reason"]:
         assert (result.rows_loaded, result.rows_quarantined) == (0, 1)
@@ -48,12 +53,13 @@ def test_a_diagnosis_loads_as_hes_holds_it_or_quarantines_its_row(fresh_db, tmp_
     assert result.rows_loaded == 1
     expected = [(1, "C787", None, None)]
     if case["code"]:
-        expected.append(
-            (2, case["code"], case["detail"] or None, case["mark"] or None)
-        )
-    assert fresh_db.sql(
-        "select position, diagnosis_code, diagnosis_detail, mark from diagnoses order by 1"
-    ).fetchall() == expected
+        expected.append((2, case["code"], case["detail"] or None, case["mark"] or None))
+    assert (
+        fresh_db.sql(
+            "select position, diagnosis_code, diagnosis_detail, mark from diagnoses order by 1"
+        ).fetchall()
+        == expected
+    )
 
 
 def test_full_codes_load_where_a_file_has_no_4_character_fields(fresh_db, tmp_path):
@@ -83,7 +89,9 @@ def test_a_redelivery_changing_only_a_diagnosis_replaces_the_episode(fresh_db, t
     before = {"EPIKEY": "1", "codes": "J02.3 Y75.2", "diagnoses": "C78.7 C18.9"}
     after = {"EPIKEY": "1", "codes": "J02.3 Y75.2", "diagnoses": "C78.7 C20"}
     load(fresh_db, episode_extract(tmp_path / "april.txt", [before]))
-    assert load(fresh_db, episode_extract(tmp_path / "april-again.txt", [before])).rows_unchanged == 1
+    assert (
+        load(fresh_db, episode_extract(tmp_path / "april-again.txt", [before])).rows_unchanged == 1
+    )
     assert load(fresh_db, episode_extract(tmp_path / "may.txt", [after])).rows_unchanged == 0
     assert fresh_db.sql("select position, diagnosis_code from diagnoses order by 1").fetchall() == [
         (1, "C787"), (2, "C20X")
@@ -133,7 +141,9 @@ DIAGNOSIS_TEXT = st.one_of(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(texts=st.lists(DIAGNOSIS_TEXT, min_size=1, max_size=10))
 def test_any_diagnosis_text_loads_as_worked_out_or_quarantines_its_row(tmp_path, texts):
@@ -144,7 +154,11 @@ def test_any_diagnosis_text_loads_as_worked_out_or_quarantines_its_row(tmp_path,
     con = connect(":memory:")
     try:
         rows = [
-            {"EPIKEY": str(n), "codes": "J02.3 Y75.2", "diagnoses": "C787 " + (t.replace(" ", "˽") or "_")}
+            {
+                "EPIKEY": str(n),
+                "codes": "J02.3 Y75.2",
+                "diagnoses": "C787 " + (t.replace(" ", "˽") or "_"),
+            }
             for n, t in enumerate(texts, 1)
         ]
         result = load(con, episode_extract(tmp_path / "extract.txt", rows))

@@ -30,6 +30,7 @@ from liver_audit.errors import UnusableInput
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, write_outputs
 from liver_audit.warehouse import connect
+from tests.examples import examples
 from tests.tables import EPISODE_DEFAULTS, EPISODE_HEADER
 
 # About a second an example on 2 cores (a fresh warehouse, a load, the audit files).
@@ -62,7 +63,7 @@ FILE_NAME = st.text(
     min_size=1, max_size=20,
 ).map(lambda name: f"{name}.txt")  # fmt: skip
 EXAMPLES = settings(
-    max_examples=30, deadline=None,
+    max_examples=examples(30), deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )  # fmt: skip
 

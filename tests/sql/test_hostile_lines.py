@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from liver_audit.errors import UnusableInput
 from liver_audit.warehouse import connect
+from tests.examples import examples
 from tests.tables import load
 
 HEADER = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE", "OPERTN_4_01"]
@@ -95,7 +96,7 @@ def check_loads_or_is_refused(con, content: bytes, data_lines: int) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

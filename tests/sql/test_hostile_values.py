@@ -17,6 +17,7 @@ from liver_audit.assess import assess
 from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.extracts import EXTRA_POSITIONS_TYPE
 from liver_audit.warehouse import connect
+from tests.examples import examples
 from tests.tables import load, parse_table
 
 EPISODE = {
@@ -169,7 +170,9 @@ DATE_TEXT = st.one_of(
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=st.lists(st.tuples(st.sampled_from(DATE_FIELDS), DATE_TEXT), min_size=1, max_size=12))
 def test_date_text_loads_as_python_parses_it(tmp_path, rows):
@@ -187,7 +190,9 @@ def test_date_text_loads_as_python_parses_it(tmp_path, rows):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(texts=st.lists(DATE_TEXT, min_size=1, max_size=12))
 def test_theatre_operation_dates_load_as_python_parses_them(tmp_path, texts):
@@ -255,7 +260,9 @@ def test_parquet_dates_outside_the_plausible_range_are_quarantined(fresh_db, tmp
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     days=st.lists(

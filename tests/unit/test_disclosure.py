@@ -17,6 +17,7 @@ from liver_audit.disclosure import (
 )
 from liver_audit.report import select_position
 from liver_audit.warehouse import connect, sql
+from tests.examples import examples
 from tests.tables import parse_table
 
 EDGES = [(0, "0"), (1, "*"), (7, "*"), (8, "10"), (12, "10"), (13, "15"), (22, "20"), (23, "25")]
@@ -144,7 +145,7 @@ OUTCOME = st.fixed_dictionaries({
 })  # fmt: skip
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(rows=st.lists(OUTCOME, min_size=1, max_size=40))
 def test_the_columns_add_up_and_every_figure_shown_is_controlled(rows):
     """Any findings: assessed = compliant + needing action + other in every row; all

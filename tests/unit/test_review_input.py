@@ -14,6 +14,7 @@ from liver_audit.review import (
     review,
 )
 from liver_audit.warehouse import connect
+from tests.examples import examples
 
 # Text a worksheet can hold (openpyxl refuses most control characters).
 CELL = st.one_of(
@@ -26,7 +27,9 @@ ROW = st.tuples(CELL, CELL, CELL)
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(rows=st.lists(ROW, max_size=8))
 def test_any_cells_load_or_are_refused_in_one_line(tmp_path, rows):
@@ -52,7 +55,9 @@ def test_any_cells_load_or_are_refused_in_one_line(tmp_path, rows):
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(cells=st.lists(st.tuples(st.one_of(CELL, st.sampled_from(SAMPLE_VERDICTS)), CELL),
                       min_size=1, max_size=6))  # fmt: skip

@@ -12,6 +12,7 @@ from liver_audit.assess import assess
 from liver_audit.config import default_settings
 from liver_audit.errors import UnusableInput
 from liver_audit.warehouse import REFERENCE_DIR, connect, load_reference_tables
+from tests.examples import examples
 from tests.tables import episode_extract, load, parse_table, theatre_file
 
 BAD_TABLES = """
@@ -50,7 +51,9 @@ WORD = st.text(alphabet=LETTER, min_size=1, max_size=8)
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(words=st.lists(WORD, min_size=1, max_size=3), gaps=st.lists(SPACES, min_size=4, max_size=4))
 def test_theatre_text_matches_its_synonym_whatever_its_case_and_spacing(tmp_path, words, gaps):
