@@ -6,8 +6,13 @@ import re
 import subprocess
 import sys
 
+import pytest  # noqa: E402
+
 from tests.conftest import REPO
 from tests.tables import episode_extract
+
+# Real runs end to end: make test-all (CI).
+pytestmark = pytest.mark.slow
 
 # Prefect's console log line: "20:15:44.533 | INFO    | Flow run 'x' - message"
 LOG_LINE = re.compile(r"\d\d:\d\d:\d\d\.\d{3} \| (INFO|WARNING|ERROR|CRITICAL) +\| ")

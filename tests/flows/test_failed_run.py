@@ -12,6 +12,9 @@ from liver_audit.errors import RefusedFiles, StageFailed
 from tests.conftest import SAMPLE
 from tests.tables import episode_extract
 
+# Real runs end to end: make test-all (CI).
+pytestmark = pytest.mark.slow
+
 GOOD = {"EPIKEY": "000000000001", "codes": "J023 Y752"}
 
 
