@@ -327,11 +327,11 @@ class FileKind:
 
 FILE_KINDS = {
     "episode_extract": FileKind(
-        staged=["stg_episodes", "stg_procedures", "stg_diagnoses"],
+        staged=["stg_episodes", "stg_procedures", "stg_diagnoses", "stg_diagnoses_to_validate"],
         contracts={
             "stg_episodes": StagedEpisode,
             "stg_procedures": StagedProcedure,
-            "stg_diagnoses": StagedDiagnosis,
+            "stg_diagnoses_to_validate": StagedDiagnosis,
         },
         replace=_replace_episodes,
         completed_by=("stg_episodes_id_copies",),

@@ -1,4 +1,6 @@
-"""Contract for sql/stg_diagnoses.sql: one row per filled diagnosis position."""
+"""Contract for sql/stg_diagnoses.sql: one row per filled diagnosis position. It checks the rows
+of sql/stg_diagnoses_to_validate.sql: those whose text is not already a code of the ICD-10
+list as HES writes it (well formed by construction)."""
 
 import pandera.polars as pa
 import polars as pl

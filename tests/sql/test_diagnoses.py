@@ -127,6 +127,8 @@ def expected(text: str) -> tuple | str | None:
         return None
     mark = "dagger" if "†" in trimmed else "asterisk" if "*" in trimmed else None
     code = re.sub(r"[.\s†*]", "", trimmed.upper().replace("\t", ""))
+    if code in ("-", "&"):  # a sentinel once its dots and marks go ('.-'), as for procedures
+        return None
     code4, detail = (code + "X", "") if len(code) == 3 else (code[:4], code[4:])
     if not SHAPE.fullmatch(code4) or not re.fullmatch(r"[0-9A-Z]{0,2}", detail):
         return "quarantined"
