@@ -24,8 +24,12 @@ liver_episodes as (
 coded as (
     select
         liver_episodes.episode_id,
-        coalesce(list(diagnoses.diagnosis_code) filter (where diagnoses.diagnosis_code is not null), [])
-            as diagnosis_codes,
+        -- in position order: the same list whatever order the rows were read in
+        coalesce(
+            list(diagnoses.diagnosis_code order by diagnoses.position)
+                filter (where diagnoses.diagnosis_code is not null),
+            []
+        ) as diagnosis_codes,
     from liver_episodes
     left join diagnoses using (episode_id)
     group by liver_episodes.episode_id

@@ -48,8 +48,11 @@ grouped as (
         candidates.episode_id,
         candidates.position,
         candidates.guidance,
-        coalesce(list(later.procedure_code) filter (where later.procedure_code is not null), [])
-            as group_codes,
+        coalesce(
+            list(later.procedure_code order by later.position)
+                filter (where later.procedure_code is not null),
+            []
+        ) as group_codes,
     from candidates
     left join episode_codes as later
         on later.episode_id = candidates.episode_id
@@ -59,7 +62,7 @@ grouped as (
 ),
 
 coded as (
-    select episode_id, list(diagnosis_code) as diagnosis_codes
+    select episode_id, list(diagnosis_code order by position) as diagnosis_codes
     from diagnoses
     where episode_id in (select episode_id from candidates)
     group by episode_id

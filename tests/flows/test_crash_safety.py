@@ -69,7 +69,7 @@ liver_audit.load.load_file = lambda con, *args: load_file(HeldAtCommit(con), *ar
 from liver_audit.cli import entry_point
 entry_point()
 """]  # fmt: skip
-DATA_TABLES = ["episodes", "procedures", "theatre_records", "quarantine", "assessments"]
+DATA_TABLES = ["episodes", "procedures", "diagnoses", "theatre_records", "quarantine", "assessments"]
 # Ids the two warehouses legitimately number differently: the killed run used file id 1.
 IDS = {"file_id", "run_id"}
 AUDIT_FILES = ["assessments.csv", "quarantine.csv", "summary_shareable.csv"]
@@ -287,7 +287,7 @@ def check_consistent(warehouse: Path, inputs) -> None:
     loaded = sorted(table for (table,) in query(warehouse, "select raw_table from input_files"))
     assert raw_views(warehouse) == loaded
     assert kept_files(warehouse) == [f"{table}.txt" for table in loaded]
-    for table in ["episodes", "procedures", "theatre_records", "quarantine"]:
+    for table in ["episodes", "procedures", "diagnoses", "theatre_records", "quarantine"]:
         orphans = f"select count(*) from {table} anti join input_files using (file_id)"
         assert query(warehouse, orphans) == [(0,)], table
     # each file whole: its rows read are loaded or quarantined, and the tables hold them
