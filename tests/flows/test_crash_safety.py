@@ -69,7 +69,14 @@ liver_audit.load.load_file = lambda con, *args: load_file(HeldAtCommit(con), *ar
 from liver_audit.cli import entry_point
 entry_point()
 """]  # fmt: skip
-DATA_TABLES = ["episodes", "procedures", "diagnoses", "theatre_records", "quarantine", "assessments"]
+DATA_TABLES = [
+    "episodes",
+    "procedures",
+    "diagnoses",
+    "theatre_records",
+    "quarantine",
+    "assessments",
+]
 # Ids the two warehouses legitimately number differently: the killed run used file id 1.
 IDS = {"file_id", "run_id"}
 AUDIT_FILES = ["assessments.csv", "quarantine.csv", "summary_shareable.csv"]
