@@ -49,7 +49,7 @@ from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, in_reports, write_index, write_outputs
 from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
-from liver_audit.report import compliance
+from liver_audit.report import code_checks_note, compliance
 from liver_audit.review import read_returned_worklists, returned_folder
 from liver_audit.warehouse import (
     cursor,
@@ -251,6 +251,7 @@ def publish(summary: dict, out_dir: Path | None) -> None:
             f"quarantined {summary['rows_quarantined']}; "
             f"procedures assessed {summary['procedures_assessed']}, "
             f"findings {summary['findings']}.",
+            f"The {code_checks_note(summary)}." if code_checks_note(summary) else "",
             "",
             *(
                 f"- {rule['rule_id']}: {rule['findings']} findings in this run, "

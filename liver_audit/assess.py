@@ -14,10 +14,11 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     interrupted run loaded but never assessed), or of every file when the catalogue has
     changed since the last assessment, by every rule of the catalogue the warehouse holds
     (load_reference_tables). Returns the findings."""
-    (catalogue_version, version_date, synonyms_version) = con.execute(
-        "select catalogue_version, opcs_version_date, synonyms_version from assessment_settings"
+    (catalogue_version, version_date, synonyms_version, scope) = con.execute(
+        "select catalogue_version, opcs_version_date, synonyms_version, code_check_scope "
+        "from assessment_settings"
     ).fetchall()[0]
-    assessed_with = f"{catalogue_version} {version_date} {synonyms_version}"
+    assessed_with = f"{catalogue_version} {version_date} {synonyms_version} {scope}"
     last = con.execute("select value from warehouse_info where key = 'assessed_with'").fetchall()
     # Rule queries read these (rules/README.md); temp tables live as long as the session.
     con.execute(
@@ -26,8 +27,15 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     )
     con.execute(f"create or replace temp table episodes_to_assess as {sql('episodes_to_assess')}")
     con.execute(
-        f"create or replace temp table procedures_to_assess as {sql('procedures_to_assess')}",
+        f"create or replace temp table episodes_in_scope as {sql('episodes_in_scope')}",
+        {"code_check_scope": scope},
+    )
+    con.execute(
+        f"create or replace temp table procedures_in_scope as {sql('procedures_in_scope')}",
         {"version_date": version_date},
+    )
+    con.execute(
+        f"create or replace temp table procedures_to_assess as {sql('procedures_to_assess')}"
     )
     rules = con.execute("select rule_id, query from rule_catalogue order by rule_id").fetchall()
     findings_query = sql("findings")
@@ -46,6 +54,10 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             con.unregister("findings")
             found += findings.height
         con.execute("insert into assessed_files select file_id, ? from files_to_assess", [run_id])
+        con.execute(
+            f"insert into code_checks {sql('code_checks')}",
+            {"run_id": run_id, "code_check_scope": scope},
+        )
         con.execute(
             "insert or replace into warehouse_info values ('assessed_with', ?)", [assessed_with]
         )

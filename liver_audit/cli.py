@@ -56,7 +56,8 @@ class ArgumentParser(argparse.ArgumentParser):
 REPORT_SETTINGS = ["since", "provider", "financial_year", "compliant_sample", "sample_seed"]
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
-    "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date", *REPORT_SETTINGS,
+    "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date", "code_check_scope",
+    *REPORT_SETTINGS,
 ]  # fmt: skip
 
 
@@ -397,6 +398,10 @@ def print_summary(summary: dict, settings: Settings, status: str = "completed") 
     say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
         f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
     say(f"  procedures assessed: {summary['procedures_assessed']}")
+    from liver_audit.report import code_checks_note
+
+    if note := code_checks_note(summary):
+        say(f"  {note}")
     for rule in summary["rules"]:
         percent = "n/a" if rule["percent_compliant"] is None else f"{rule['percent_compliant']}%"
         say(f"  {rule['rule_id']}: {rule['findings']} findings in this run, {percent} compliant")

@@ -90,6 +90,14 @@ SETTINGS = [
         "which date decides the OPCS-4 version in force: procedure_date (the procedure's "
         "date, else the episode end), episode_end, episode_start or admission",
     ),
+    Setting(
+        "code_check_scope",
+        "liver_episodes",
+        str,
+        "whose codes the OPCS-4 and ICD-10 code checks judge: liver_episodes (those with a "
+        "liver procedure, J01-J12) or all_episodes (a national data-quality check: outside "
+        "liver episodes only the findings that need action are recorded)",
+    ),
     # What the report and worklist cover: the standing position, optionally narrowed.
     Setting("since", None, str, "report only episodes ending on or after this date (YYYY-MM-DD)"),
     Setting("provider", None, str, "report only this provider's episodes (provider code)"),
@@ -115,6 +123,7 @@ SETTINGS = [
 ]
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 OPCS_VERSION_DATES = ["procedure_date", "episode_end", "episode_start", "admission"]
+CODE_CHECK_SCOPES = ["liver_episodes", "all_episodes"]
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,7 @@ class Settings:
     share_with_group: bool
     rules: Path
     opcs_version_date: str
+    code_check_scope: str
     since: str | None
     provider: str | None
     financial_year: str | None
@@ -299,6 +309,8 @@ def check_values(settings: Settings) -> None:
     if settings.opcs_version_date not in OPCS_VERSION_DATES:
         refuse("opcs_version_date",
                f"one of {', '.join(OPCS_VERSION_DATES[:-1])} or {OPCS_VERSION_DATES[-1]}")  # fmt: skip
+    if settings.code_check_scope not in CODE_CHECK_SCOPES:
+        refuse("code_check_scope", " or ".join(CODE_CHECK_SCOPES))
     if settings.since is not None:
         try:  # fromisoformat also takes 20250401 and 2025-W14-1, which DuckDB does not
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", settings.since):

@@ -114,6 +114,7 @@ def build_summary(
     ledger = con.execute(sql("summary/files_skipped_or_refused"), run).fetchall()
     (verdicts_since,) = con.execute(sql("summary/verdicts_since_last_report"), run).fetchall()[0]
     (quarantined_before,) = con.execute(sql("summary/rows_quarantined_before"), run).fetchall()[0]
+    code_checks = con.sql(sql("summary/code_checks"), params=run).pl().to_dicts()
     return {
         "run_id": run_id,
         "liver_audit_version": __version__,
@@ -128,6 +129,7 @@ def build_summary(
         "quarantine_reasons": reasons,
         "rows_quarantined_before": quarantined_before,
         "procedures_assessed": procedures,
+        "code_checks": code_checks[0] if code_checks else None,
         "findings": sum(rule["findings"] for rule in rules),
         "rules": rules,
         "theatre": theatre,

@@ -50,6 +50,20 @@ def compliance(rule: dict) -> str:
     return "n/a" if value is None else f"{value}%"
 
 
+def code_checks_note(summary: dict) -> str | None:
+    """What the code checks covered when they judged every episode (code_check_scope
+    all_episodes), in words; None for the liver episodes only (the default)."""
+    checks = summary.get("code_checks")
+    if not checks or checks["code_check_scope"] != "all_episodes":
+        return None
+    return (
+        f"code checks on every episode (code_check_scope all_episodes): "
+        f"{checks['procedure_codes']:,} procedure and {checks['diagnosis_codes']:,} diagnosis "
+        f"codes of {checks['episodes']:,} episodes; outside the {checks['liver_episodes']:,} "
+        "with a liver procedure only findings that are not a pass are recorded"
+    )
+
+
 def scope_of(settings: Settings) -> str:
     """What the report covers, in words."""
     narrowed = [
@@ -270,6 +284,7 @@ def render_report(
     shown = ["rule_id", "period", "provider_code", *COUNTS, "percent_compliant"]
     return TEMPLATES.get_template("report.html.j2").render(
         summary=summary,
+        code_checks=code_checks_note(summary),
         scope=scope_of(settings),
         narrowed=any(scope(settings).values()),
         rules=rules,

@@ -1,7 +1,6 @@
--- One row per (episode, position, code) of the episodes to assess, with the day that decides
--- the OPCS-4 version in force ($version_date, the setting opcs_version_date: NCCS 2026 p.6
--- gives the versions' dates, not which date of an episode decides) and that version.
--- opcs_version is null with no such day; opcs_version_assumed is then the latest version.
+-- One row per (episode, position, code) of the episodes to assess: the procedures in scope
+-- (procedures_in_scope: the day that decides the OPCS-4 version in force, and that version)
+-- of the episodes with a liver procedure, with OPCS-4's structure the rules read.
 -- OPCS-4's structure, read by the rules: Chapters Y and Z are subsidiary codes (methods and
 -- sites) that qualify the procedure before them (is_subsidiary); a procedure's run is the
 -- subsidiary codes after it up to the next procedure, and each code's owner is the
@@ -16,34 +15,12 @@
 -- body-system code. Null on an X, Y or Z code's row.
 with
 
-dated as (
-    select
-        procedures.episode_id,
-        procedures.position,
-        procedures.procedure_code,
-        procedures.procedure_date,
-        case $version_date
-            when 'procedure_date' then coalesce(procedures.procedure_date, episodes_to_assess.episode_end_date)
-            when 'episode_end' then episodes_to_assess.episode_end_date
-            when 'episode_start' then episodes_to_assess.episode_start_date
-            when 'admission' then episodes_to_assess.admission_date
-        end as version_day,
-    from procedures
-    inner join episodes_to_assess using (episode_id)
-),
-
 versioned as (
     select
-        dated.*,
-        opcs_versions.version as opcs_version,
-        coalesce(
-            opcs_versions.version, (select max_by(version, rank) from opcs_versions)
-        ) as opcs_version_assumed,
-        left(dated.procedure_code, 1) in ('Y', 'Z') as is_subsidiary,
-    from dated
-    left join opcs_versions
-        on dated.version_day between opcs_versions.first_day
-        and coalesce(opcs_versions.last_day, '9999-12-31'::date)
+        procedures_in_scope.*,
+        left(procedure_code, 1) in ('Y', 'Z') as is_subsidiary,
+    from procedures_in_scope
+    semi join episodes_to_assess using (episode_id)
 ),
 
 owned as (

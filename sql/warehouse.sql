@@ -89,6 +89,18 @@ create table if not exists assessed_files (
     run_id varchar
 );
 
+-- One row per run that assessed: whose codes its OPCS-4 and ICD-10 code checks judged (the
+-- setting code_check_scope) and how many. Outside the episodes to assess a pass is not
+-- recorded (sql/findings.sql), so these counts say what the checks covered.
+create table if not exists code_checks (
+    run_id varchar,
+    code_check_scope varchar,       -- liver_episodes or all_episodes
+    episodes bigint,                -- episodes whose codes were checked
+    liver_episodes bigint,          -- of them, the episodes to assess (every finding recorded)
+    procedure_codes bigint,
+    diagnosis_codes bigint
+);
+
 -- One row per episode (finished consultant episode); the latest delivery wins.
 create table if not exists episodes (
     episode_id varchar not null,

@@ -79,6 +79,7 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
     catalogue = load_catalogue(settings.rules if settings else RULES_DIR)
     synonyms = Path(settings.synonyms if settings else REFERENCE_DIR / "approach_synonyms.csv")
     opcs_version_date = settings.opcs_version_date if settings else "procedure_date"
+    code_check_scope = settings.code_check_scope if settings else "liver_episodes"
     con.execute(
         "create or replace table documented_approach_names as "
         "select * from read_csv(?, header = true, all_varchar = true)",
@@ -128,6 +129,7 @@ def load_reference_tables(con: duckdb.DuckDBPyConnection, settings: Settings | N
             {
                 "catalogue_version": [catalogue.version],
                 "opcs_version_date": [opcs_version_date],
+                "code_check_scope": [code_check_scope],
                 "synonyms_version": [hashlib.sha256(synonyms.read_bytes()).hexdigest()[:12]],
                 "rules_folder": [str(catalogue.folder)],
             }

@@ -1,22 +1,9 @@
--- One finding per diagnosis of an episode with a liver procedure (J01-J12), at every
--- position: is it a code of ICD-10 5th edition (icd10_codes), or a HES sentinel?
+-- One finding per diagnosis of an episode in the code checks' scope (episodes_in_scope:
+-- those with a liver procedure, J01-J12, or every episode), at every position: is it a code of ICD-10 5th edition (icd10_codes), or a HES sentinel?
 -- A sentinel with a 5th character (R69X6, R69X8, R69X3) is one whatever the list says (R69
 -- is a code, R69X6 is not); one without (R96X) only when the list lacks the code: R69X alone
 -- is R69, or HES's not known, and the two cannot be told apart.
 with
-
-rule_lists as (
-    select list(code) filter (where list = 'liver_categories') as liver_categories,
-    from rule_codes
-    where rule_id = $rule_id
-),
-
-liver_episodes as (
-    select distinct episode_id
-    from procedures_to_assess
-    cross join rule_lists
-    where list_contains(rule_lists.liver_categories, left(procedure_code, 3))
-),
 
 judged as (
     select
@@ -33,7 +20,7 @@ judged as (
         end as outcome,
         sentinels.meaning,
     from diagnoses
-    semi join liver_episodes using (episode_id)
+    semi join episodes_in_scope using (episode_id)
     left join icd10_codes on icd10_codes.code = diagnoses.diagnosis_code
     left join hes_diagnosis_sentinels as sentinels
         on sentinels.diagnosis_code = diagnoses.diagnosis_code

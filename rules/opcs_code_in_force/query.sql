@@ -1,21 +1,9 @@
--- One finding per code of an episode with a liver procedure (J01-J12), at every position:
--- is it a code of the OPCS-4 version in force on its day? The lists held
+-- One finding per code of an episode in the code checks' scope (episodes_in_scope: those
+-- with a liver procedure, J01-J12, or every episode), at every position: is it a code of
+-- the OPCS-4 version in force on its day? The lists held
 -- (opcs4_code_versions) are OPCS-4.9, 4.10 and, in part, 4.11; a day under an earlier
 -- version is checked against the earliest list held; a code with no day only against all.
 with
-
-rule_lists as (
-    select list(code) filter (where list = 'liver_categories') as liver_categories,
-    from rule_codes
-    where rule_id = $rule_id
-),
-
-liver_episodes as (
-    select distinct episode_id
-    from procedures_to_assess
-    cross join rule_lists
-    where list_contains(rule_lists.liver_categories, left(procedure_code, 3))
-),
 
 held as (
     select version, rank from opcs_versions
@@ -24,19 +12,18 @@ held as (
 
 checked as (
     select
-        procedures_to_assess.episode_id,
-        procedures_to_assess.position,
-        procedures_to_assess.procedure_code,
-        procedures_to_assess.version_day,
+        procedures_in_scope.episode_id,
+        procedures_in_scope.position,
+        procedures_in_scope.procedure_code,
+        procedures_in_scope.version_day,
         -- the list the day is checked against: the version in force, or the earliest held
         (select min_by(held.version, held.rank) from held where held.rank >= in_force.rank)
             as checked_version,
         -- (no day, no version: greatest would give the earliest held; every list is checked)
         case when in_force.rank is not null
             then greatest(in_force.rank, (select min(rank) from held)) end as checked_rank,
-    from procedures_to_assess
-    semi join liver_episodes using (episode_id)
-    left join opcs_versions as in_force on in_force.version = procedures_to_assess.opcs_version
+    from procedures_in_scope
+    left join opcs_versions as in_force on in_force.version = procedures_in_scope.opcs_version
 ),
 
 membership as (

@@ -88,6 +88,7 @@ def test_the_new_settings_have_their_defaults(tmp_path, monkeypatch):
     settings = load_settings(NO_FLAGS)
     assert settings.rules.name == "rules" and settings.rules.is_absolute()
     assert settings.opcs_version_date == "procedure_date"
+    assert settings.code_check_scope == "liver_episodes"
 
 
 @pytest.mark.parametrize("value", ["procedure_date", "episode_end", "episode_start", "admission"])
@@ -104,6 +105,16 @@ def test_another_opcs_version_date_is_refused_in_one_line_naming_where_it_came_f
     assert "\n" not in str(error.value)
     with pytest.raises(UnusableInput, match="^--opcs-version-date: opcs_version_date 'x'"):
         load_settings({"opcs_version_date": "x"}, str(config))
+
+
+def test_code_check_scope_takes_liver_or_all_episodes_and_refuses_the_rest(tmp_path):
+    config = write_config(tmp_path, 'code_check_scope = "all_episodes"\n')
+    assert load_settings(NO_FLAGS, str(config)).code_check_scope == "all_episodes"
+    with pytest.raises(
+        UnusableInput,
+        match="^--code-check-scope: code_check_scope 'all' is not liver_episodes or all_episodes$",
+    ):
+        load_settings({"code_check_scope": "all"}, str(config))
 
 
 def test_environment_knobs_that_are_settings_are_read_into_the_settings(tmp_path, monkeypatch):
