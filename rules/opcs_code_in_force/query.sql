@@ -10,54 +10,61 @@ held as (
     semi join (select distinct version from opcs4_code_versions) using (version)
 ),
 
+-- Per version in force, the list its day is checked against: that version's, or the
+-- earliest held for a day before it (checked_rank: no version, no day, is checked against all).
+checked_against as (
+    select
+        in_force.version as opcs_version,
+        (select min_by(held.version, held.rank) from held where held.rank >= in_force.rank)
+            as checked_version,
+        greatest(in_force.rank, (select min(rank) from held)) as checked_rank,
+    from opcs_versions as in_force
+),
+
 checked as (
     select
         procedures_in_scope.episode_id,
         procedures_in_scope.position,
         procedures_in_scope.procedure_code,
         procedures_in_scope.version_day,
-        -- the list the day is checked against: the version in force, or the earliest held
-        (select min_by(held.version, held.rank) from held where held.rank >= in_force.rank)
-            as checked_version,
-        -- (no day, no version: greatest would give the earliest held; every list is checked)
-        case when in_force.rank is not null
-            then greatest(in_force.rank, (select min(rank) from held)) end as checked_rank,
+        checked_against.checked_version,
+        coalesce(checked_against.checked_rank, -1) as checked_rank,
     from procedures_in_scope
-    left join opcs_versions as in_force on in_force.version = procedures_in_scope.opcs_version
+    left join checked_against using (opcs_version)
 ),
 
+-- Each code judged once per list it is checked against (a national year has about 100
+-- million procedures and some 10,000 distinct codes).
 membership as (
     select
-        checked.episode_id,
-        checked.position,
-        any_value(checked.procedure_code) as procedure_code,
-        any_value(checked.version_day) as version_day,
-        any_value(checked.checked_version) as checked_version,
-        any_value(checked.checked_rank) as checked_rank,
-        bool_or(holding.rank = checked.checked_rank) as in_checked,
+        codes.procedure_code,
+        codes.checked_rank,
+        bool_or(holding.rank = codes.checked_rank) as in_checked,
         min(holding.rank) as first_rank,
         max(holding.rank) as last_rank,
         min_by(holding.version, holding.rank) as first_version,
-    from checked
+    from (select distinct procedure_code, checked_rank from checked) as codes
     left join opcs4_code_versions as code_versions
-        on code_versions.code = checked.procedure_code
+        on code_versions.code = codes.procedure_code
     left join held as holding on holding.version = code_versions.version
-    group by checked.episode_id, checked.position
+    group by codes.procedure_code, codes.checked_rank
 ),
 
 judged as (
     select
-        *,
+        checked.*,
         case
             when first_rank is null then 'code_not_in_reference'
-            when checked_rank is null or in_checked then 'code_in_force'
-            when first_rank > checked_rank then 'code_not_yet_in_force'
-            when last_rank < checked_rank then 'code_retired'
+            when checked.checked_rank = -1 or in_checked then 'code_in_force'
+            when first_rank > checked.checked_rank then 'code_not_yet_in_force'
+            when last_rank < checked.checked_rank then 'code_retired'
             else 'code_not_in_reference'
         end as outcome,
+        first_version,
         (select min_by(version, rank) from held where held.rank > membership.last_rank)
             as retired_by,
-    from membership
+    from checked
+    inner join membership using (procedure_code, checked_rank)
 ),
 
 final as (
