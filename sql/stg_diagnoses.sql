@@ -118,15 +118,23 @@ positions as (
     )
 ),
 
+known as (
+    select positions.*, icd10_codes.code is not null as is_code,
+    from positions
+    left join icd10_codes on icd10_codes.code = positions.code_text
+),
+
 cleaned as (
     select
         source_row,
         position::integer as position,
-        hes_text(code_text) as code_text,
-        replace(replace(replace(replace(replace(upper(hes_text(code_text)), '.', ''), ' ', ''),
-            chr(9), ''), '†', ''), '*', '') as code,
-    from positions
-    where hes_text(code_text) is not null
+        is_code,
+        case when is_code then code_text else hes_text(code_text) end as code_text,
+        case when is_code then code_text else
+            replace(replace(replace(replace(replace(upper(hes_text(code_text)), '.', ''), ' ', ''),
+            chr(9), ''), '†', ''), '*', '') end as code,
+    from known
+    where is_code or hes_text(code_text) is not null
 ),
 
 final as (
@@ -134,9 +142,10 @@ final as (
         source_row,
         position,
         code_text as diagnosis_code_text,
-        case when length(code) = 3 then code || 'X' else left(code, 4) end as diagnosis_code,
-        nullif(code[5:], '') as diagnosis_detail,
+        case when is_code then code when length(code) = 3 then code || 'X' else left(code, 4) end as diagnosis_code,
+        case when not is_code then nullif(code[5:], '') end as diagnosis_detail,
         case
+            when is_code then null
             when contains(code_text, '†') then 'dagger'
             when contains(code_text, '*') then 'asterisk'
         end as mark,

@@ -39,6 +39,9 @@ def test_any_cells_load_or_are_refused_in_one_line(tmp_path, rows):
     sheet.append(["outcome", VERDICT_HEADER, COMMENT_HEADER, KEY_HEADER])
     for verdict, comment, key in rows:
         sheet.append(["x", verdict, comment, key])
+    for cell in (c for row in sheet.iter_rows(min_row=2) for c in row):
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"  # typed text, as Excel keeps it; openpyxl makes it a formula
     path = tmp_path / "returned.xlsx"
     workbook.save(path)
     con = connect(":memory:")
