@@ -37,6 +37,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     con.execute(
         f"create or replace temp table procedures_to_assess as {sql('procedures_to_assess')}"
     )
+    con.execute(f"create or replace temp view diagnoses_in_scope as {sql('diagnoses_in_scope')}")
     rules = con.execute("select rule_id, query from rule_catalogue order by rule_id").fetchall()
     judgements_query = sql("recorded_judgements")
     found = 0

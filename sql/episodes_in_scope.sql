@@ -2,7 +2,7 @@
 -- its provider and dates: the episodes to assess (liver_episodes, the default), or every
 -- episode a file to assess loaded and the episodes to assess besides (all_episodes: a
 -- national data-quality check). liver_episode: one of the episodes to assess; outside them
--- only the findings that need action are recorded (sql/findings.sql).
+-- only the findings that need action are recorded (sql/recorded_judgements.sql).
 select *, true as liver_episode
 from episodes_to_assess
 

@@ -1,4 +1,4 @@
--- One finding per diagnosis of an episode in the code checks' scope (episodes_in_scope:
+-- One finding per diagnosis of an episode in the code checks' scope (diagnoses_in_scope:
 -- those with a liver procedure, J01-J12, or every episode), at every position: is it a code of ICD-10 5th edition (icd10_codes), or a HES sentinel?
 -- A sentinel with a 5th character (R69X6, R69X8, R69X3) is one whatever the list says (R69
 -- is a code, R69X6 is not); one without (R96X) only when the list lacks the code: R69X alone
@@ -19,8 +19,7 @@ judged as (
             else 'code_not_in_reference'
         end as outcome,
         sentinels.meaning,
-    from diagnoses
-    semi join episodes_in_scope using (episode_id)
+    from diagnoses_in_scope as diagnoses
     left join icd10_codes on icd10_codes.code = diagnoses.diagnosis_code
     left join hes_diagnosis_sentinels as sentinels
         on sentinels.diagnosis_code = diagnoses.diagnosis_code
