@@ -251,7 +251,7 @@ def publish(summary: dict, out_dir: Path | None) -> None:
             f"quarantined {summary['rows_quarantined']}; "
             f"procedures assessed {summary['procedures_assessed']}, "
             f"findings {summary['findings']}.",
-            f"The {code_checks_note(summary)}." if code_checks_note(summary) else "",
+            f"The {note}." if (note := code_checks_note(summary)) else "",
             "",
             *(
                 f"- {rule['rule_id']}: {rule['findings']} findings in this run, "

@@ -26,10 +26,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         {"assess_all": last != [(assessed_with,)]},
     )
     con.execute(f"create or replace temp table episodes_to_assess as {sql('episodes_to_assess')}")
-    con.execute(
-        f"create or replace temp table episodes_in_scope as {sql('episodes_in_scope')}",
-        {"code_check_scope": scope},
-    )
+    con.execute(f"create or replace temp table episodes_in_scope as {sql('episodes_in_scope')}")
     con.execute(
         f"create or replace temp table procedures_in_scope as {sql('procedures_in_scope')}",
         {"version_date": version_date},
@@ -55,10 +52,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             con.unregister("findings")
             found += findings.height
         con.execute("insert into assessed_files select file_id, ? from files_to_assess", [run_id])
-        con.execute(
-            f"insert into code_checks {sql('code_checks')}",
-            {"run_id": run_id, "code_check_scope": scope},
-        )
+        con.execute(f"insert into code_checks {sql('code_checks')}", {"run_id": run_id})
         con.execute(
             "insert or replace into warehouse_info values ('assessed_with', ?)", [assessed_with]
         )

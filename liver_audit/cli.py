@@ -379,6 +379,8 @@ class WithoutTracebacks(logging.Formatter):
 
 def print_summary(summary: dict, settings: Settings, status: str = "completed") -> None:
     """What the run did, a line per fact; file names escaped (one_line), as in every message."""
+    from liver_audit.report import code_checks_note
+
     say(f"liver-audit run {summary['run_id']} {status}")
     for skipped in summary["files_skipped"]:
         say(f"  skipped {skipped['file_name']}: {skipped['reason']}")
@@ -398,8 +400,6 @@ def print_summary(summary: dict, settings: Settings, status: str = "completed") 
     say(f"  rows: {summary['rows_read']} read, {summary['rows_loaded']} loaded "
         f"({summary['rows_unchanged']} unchanged), {summary['rows_quarantined']} quarantined")  # fmt: skip
     say(f"  procedures assessed: {summary['procedures_assessed']}")
-    from liver_audit.report import code_checks_note
-
     if note := code_checks_note(summary):
         say(f"  {note}")
     for rule in summary["rules"]:

@@ -17,5 +17,5 @@ select
     false as liver_episode,
 from episodes
 anti join episodes_to_assess using (episode_id)
-where $code_check_scope = 'all_episodes'
+where (select code_check_scope from assessment_settings) = 'all_episodes'
     and episodes.file_id in (select file_id from files_to_assess)
