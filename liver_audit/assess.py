@@ -26,7 +26,7 @@ def assess(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
         {"assess_all": last != [(assessed_with,)]},
     )
     con.execute(f"create or replace temp table episodes_to_assess as {sql('episodes_to_assess')}")
-    con.execute(f"create or replace temp table episodes_in_scope as {sql('episodes_in_scope')}")
+    con.execute(f"create or replace temp view episodes_in_scope as {sql('episodes_in_scope')}")
     con.execute(
         f"create or replace temp table procedures_in_scope as {sql('procedures_in_scope')}",
         {"version_date": version_date},

@@ -14,6 +14,7 @@ select
     episodes.admission_date,
     episodes.episode_start_date,
     episodes.episode_end_date,
+    episodes.file_id,
     false as liver_episode,
 from episodes
 anti join episodes_to_assess using (episode_id)

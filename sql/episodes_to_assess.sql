@@ -1,4 +1,4 @@
--- One row per episode the rules assess, with its provider and dates: those with a liver
+-- One row per episode the rules assess, with its provider, dates and file: those with a liver
 -- procedure (OPCS-4 J01-J12) that a file to assess loaded, or whose theatre record it
 -- delivered. (An episode's procedures all come from the file that last delivered it, so the
 -- liver procedure's own file_id says which file loaded the episode.) Filtering to liver
@@ -24,5 +24,6 @@ select
     episodes.admission_date,
     episodes.episode_start_date,
     episodes.episode_end_date,
+    episodes.file_id,
 from episodes
 semi join liver_episodes using (episode_id)

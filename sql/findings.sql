@@ -7,16 +7,36 @@
 -- `null as expected_codes`.
 with
 
--- (the recorded judgements' own episodes and procedures: a probe of the national year's,
--- with code_check_scope all_episodes, not a hash table of them for every rule)
+-- (the recorded judgements' own episodes and procedures, from those of the episodes to
+-- assess; from the code checks' whole scope only for the others: a probe of a national
+-- year's with code_check_scope all_episodes, not a hash table of them for every rule)
+recorded_elsewhere as (
+    select episode_id from recorded_judgements
+    anti join episodes_to_assess using (episode_id)
+),
+
 recorded_episodes as (
-    select * from episodes_in_scope
+    select episode_id, provider_code, admission_date, episode_start_date, episode_end_date,
+    from episodes_to_assess
     where episode_id in (select episode_id from recorded_judgements)
+
+    union all
+
+    select episode_id, provider_code, admission_date, episode_start_date, episode_end_date,
+    from episodes_in_scope
+    where episode_id in (select episode_id from recorded_elsewhere)
 ),
 
 recorded_procedures as (
-    select * from procedures_in_scope
+    select episode_id, position, opcs_version, opcs_version_assumed, procedure_date,
+    from procedures_to_assess
     where episode_id in (select episode_id from recorded_judgements)
+
+    union all
+
+    select episode_id, position, opcs_version, opcs_version_assumed, procedure_date,
+    from procedures_in_scope
+    where episode_id in (select episode_id from recorded_elsewhere)
 ),
 
 final as (

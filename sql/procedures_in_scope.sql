@@ -1,35 +1,83 @@
 -- One row per (episode, position, code) of the episodes in scope (episodes_in_scope), with
 -- the day that decides the OPCS-4 version in force ($version_date, the setting
 -- opcs_version_date: NCCS 2026 p.6 gives the versions' dates, not which date of an episode
--- decides) and that version. opcs_version is null with no such day; opcs_version_assumed is
--- then the latest version. Kept to one join per procedure: with code_check_scope =
--- all_episodes this is every procedure of a national year (procedures_to_assess adds the
--- runs and groups for the episodes to assess only).
+-- decides) and that version, and liver_episode (one of the episodes to assess). opcs_version
+-- is null with no such day; opcs_version_assumed is then the latest version. With
+-- code_check_scope = all_episodes this is every procedure of a national year
+-- (procedures_to_assess adds the runs and groups for the episodes to assess only): found
+-- as diagnoses_in_scope finds diagnoses, by file, and an episode's dates looked up only
+-- where they decide the day.
 with
+
+in_scope as (
+    select procedures.*, true as liver_episode,
+    from procedures
+    semi join (
+        -- (all_episodes: those a file to assess did not load, but whose theatre record it delivered)
+        select episode_id from episodes_to_assess
+        where (select code_check_scope from assessment_settings) <> 'all_episodes'
+            or file_id not in (select file_id from files_to_assess)
+    ) using (episode_id)
+
+    union all
+
+    select
+        procedures.*,
+        procedures.episode_id in (select episode_id from episodes_to_assess) as liver_episode,
+    from procedures
+    where (select code_check_scope from assessment_settings) = 'all_episodes'
+        and procedures.file_id in (select file_id from files_to_assess)
+),
+
+-- (the dates of the episodes whose dates decide a day: with procedure_date, those with a
+-- procedure without its date; a superset, looked up by episode)
+episode_dates as (
+    select episode_id, admission_date, episode_start_date, episode_end_date,
+    from episodes
+    where episode_id in (
+        select episode_id from procedures
+        where $version_date <> 'procedure_date' or procedure_date is null
+    )
+),
 
 dated as (
     select
-        procedures.episode_id,
-        procedures.position,
-        procedures.procedure_code,
-        procedures.procedure_date,
+        in_scope.episode_id,
+        in_scope.position,
+        in_scope.procedure_code,
+        in_scope.procedure_date,
         case $version_date
-            when 'procedure_date' then coalesce(procedures.procedure_date, episodes_in_scope.episode_end_date)
-            when 'episode_end' then episodes_in_scope.episode_end_date
-            when 'episode_start' then episodes_in_scope.episode_start_date
-            when 'admission' then episodes_in_scope.admission_date
+            when 'procedure_date' then coalesce(in_scope.procedure_date, episode_dates.episode_end_date)
+            when 'episode_end' then episode_dates.episode_end_date
+            when 'episode_start' then episode_dates.episode_start_date
+            when 'admission' then episode_dates.admission_date
         end as version_day,
-    from procedures
-    inner join episodes_in_scope using (episode_id)
+        in_scope.liver_episode,
+    from in_scope
+    left join episode_dates using (episode_id)
+),
+
+-- (each day's version found once, for every day that may decide one: a range join of every
+-- procedure sorts them all)
+day_versions as (
+    select days.version_day, opcs_versions.version as opcs_version,
+    from (
+        select procedure_date as version_day from procedures
+        union select episode_end_date from episode_dates
+        union select episode_start_date from episode_dates
+        union select admission_date from episode_dates
+    ) as days
+    inner join opcs_versions
+        on days.version_day between opcs_versions.first_day
+        and coalesce(opcs_versions.last_day, '9999-12-31'::date)
 )
 
 select
-    dated.*,
-    opcs_versions.version as opcs_version,
+    dated.* exclude (liver_episode),
+    day_versions.opcs_version,
     coalesce(
-        opcs_versions.version, (select max_by(version, rank) from opcs_versions)
+        day_versions.opcs_version, (select max_by(version, rank) from opcs_versions)
     ) as opcs_version_assumed,
+    dated.liver_episode,
 from dated
-left join opcs_versions
-    on dated.version_day between opcs_versions.first_day
-    and coalesce(opcs_versions.last_day, '9999-12-31'::date)
+left join day_versions using (version_day)

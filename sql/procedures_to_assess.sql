@@ -17,10 +17,10 @@ with
 
 versioned as (
     select
-        procedures_in_scope.*,
+        procedures_in_scope.* exclude (liver_episode),
         left(procedure_code, 1) in ('Y', 'Z') as is_subsidiary,
     from procedures_in_scope
-    semi join episodes_to_assess using (episode_id)
+    where liver_episode
 ),
 
 owned as (

@@ -1,6 +1,6 @@
 -- One finding per code of an episode in the code checks' scope (episodes_in_scope: those
--- with a liver procedure, J01-J12, or every episode), at every position: is it a code of
--- the OPCS-4 version in force on its day? The lists held
+-- with a liver procedure, J01-J12, or every episode), at every position, a pass only for
+-- the episodes to assess: is it a code of the OPCS-4 version in force on its day? The lists held
 -- (opcs4_code_versions) are OPCS-4.9, 4.10 and, in part, 4.11; a day under an earlier
 -- version is checked against the earliest list held; a code with no day only against all.
 with
@@ -21,50 +21,58 @@ checked_against as (
     from opcs_versions as in_force
 ),
 
-checked as (
-    select
-        procedures_in_scope.episode_id,
-        procedures_in_scope.position,
-        procedures_in_scope.procedure_code,
-        procedures_in_scope.version_day,
-        checked_against.checked_version,
-        coalesce(checked_against.checked_rank, -1) as checked_rank,
-    from procedures_in_scope
-    left join checked_against using (opcs_version)
-),
-
--- Each code judged once per list it is checked against (a national year has about 100
--- million procedures and some 10,000 distinct codes).
+-- Each code judged once per version in force it is found under (a national year has about
+-- 100 million procedures and some 10,000 distinct codes).
 membership as (
     select
         codes.procedure_code,
-        codes.checked_rank,
-        bool_or(holding.rank = codes.checked_rank) as in_checked,
+        codes.opcs_version,
+        any_value(checked_against.checked_version) as checked_version,
+        coalesce(any_value(checked_against.checked_rank), -1) as checked_rank,
+        bool_or(holding.rank = coalesce(checked_against.checked_rank, -1)) as in_checked,
         min(holding.rank) as first_rank,
         max(holding.rank) as last_rank,
         min_by(holding.version, holding.rank) as first_version,
-    from (select distinct procedure_code, checked_rank from checked) as codes
+    from (select distinct procedure_code, opcs_version from procedures_in_scope) as codes
+    left join checked_against using (opcs_version)
     left join opcs4_code_versions as code_versions
         on code_versions.code = codes.procedure_code
     left join held as holding on holding.version = code_versions.version
-    group by codes.procedure_code, codes.checked_rank
+    group by codes.procedure_code, codes.opcs_version
 ),
 
-judged as (
+code_judgements as (
     select
-        checked.*,
+        procedure_code,
+        opcs_version,
+        checked_version,
         case
             when first_rank is null then 'code_not_in_reference'
-            when checked.checked_rank = -1 or in_checked then 'code_in_force'
-            when first_rank > checked.checked_rank then 'code_not_yet_in_force'
-            when last_rank < checked.checked_rank then 'code_retired'
+            when checked_rank = -1 or in_checked then 'code_in_force'
+            when first_rank > checked_rank then 'code_not_yet_in_force'
+            when last_rank < checked_rank then 'code_retired'
             else 'code_not_in_reference'
         end as outcome,
         first_version,
         (select min_by(version, rank) from held where held.rank > membership.last_rank)
             as retired_by,
-    from checked
-    inner join membership using (procedure_code, checked_rank)
+    from membership
+),
+
+judged as (
+    select
+        procedures_in_scope.episode_id,
+        procedures_in_scope.position,
+        procedures_in_scope.procedure_code,
+        procedures_in_scope.version_day,
+        code_judgements.* exclude (procedure_code, opcs_version),
+    from procedures_in_scope
+    inner join code_judgements
+        on code_judgements.procedure_code = procedures_in_scope.procedure_code
+        and code_judgements.opcs_version is not distinct from procedures_in_scope.opcs_version
+    -- Outside the episodes to assess only what is not a pass is recorded
+    -- (sql/recorded_judgements.sql): left out here, before a national year's messages are written.
+    where procedures_in_scope.liver_episode or code_judgements.outcome <> 'code_in_force'
 ),
 
 final as (

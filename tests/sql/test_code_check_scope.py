@@ -114,3 +114,42 @@ def test_a_finding_a_new_catalogue_turns_into_a_pass_leaves_the_position(con):
         LIVER_EPISODE
         + [f for f in EPISODE_3 if f[3] != "code_not_in_reference" or f[1] != "icd10_code_in_force"]
     )
+
+
+def test_a_liver_episode_whose_theatre_record_alone_is_new_keeps_every_finding(con):
+    """A later file delivering only episode 1's theatre record assesses episode 1 again,
+    though the file that loaded it is not assessed again: its codes are found by episode, not
+    by file, and no other episode of that file is judged again."""
+    scoped(con, "all_episodes")
+    assess(con, "u1")
+    con.execute(
+        "insert into input_files (file_id, run_id, file_kind, file_name) "
+        "values (2, 'later-run', 'theatre', 'theatre.csv')"
+    )
+    con.execute(
+        "insert into theatre_records (episode_id, operation_date, approach_text, approach, "
+        "file_id) values ('1', '2025-05-02', 'laparoscopic', 'laparoscopic', 2)"
+    )
+    assess(con, "u2")
+    assert (
+        con.execute(
+            "select episode_id, rule_id, position, outcome from assessments where run_id = 'u2' "
+            "order by all"
+        ).fetchall()
+        == LIVER_EPISODE
+    )
+    assert con.execute(
+        "select episodes, liver_episodes, procedure_codes, diagnosis_codes "
+        "from code_checks where run_id = 'u2'"
+    ).fetchall() == [(1, 1, 2, 2)]
+
+
+def test_a_procedure_without_its_date_is_checked_against_the_version_of_its_episodes_end(con):
+    """Episode 5, outside the liver scope, ended in OPCS-4.9 with Y72.1 (a 4.10 code) and no
+    procedure dates: the setting opcs_version_date (procedure_date, the default) falls back to
+    the episode's end, so Y72.1 was not yet in force."""
+    insert_case(con, {"date": "2022-05-02", "theatre": ".", "codes": "H01.1 Y72.1"}, "5")
+    con.execute("update procedures set procedure_date = null where episode_id = '5'")
+    scoped(con, "all_episodes")
+    assess(con, "u1")
+    assert ("5", "opcs_code_in_force", 2, "code_not_yet_in_force") in current(con)
