@@ -33,7 +33,7 @@ run: $(INSTALLED)
 # Prefect home, tests/conftest.py); make test-all (CI) runs one at a time, as the kill,
 # server and fan-out tests time what they see.
 test: $(INSTALLED)
-	LIVER_AUDIT_TEST_EXAMPLES=0.5 $(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow" -n 2
+	LIVER_AUDIT_TEST_EXAMPLES=0.35 $(VENV)/bin/pytest -q -p no:cacheprovider -m "not slow" -n 2
 
 test-all: $(INSTALLED)
 	$(VENV)/bin/pytest -q -p no:cacheprovider

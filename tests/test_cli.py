@@ -63,6 +63,7 @@ def test_unusable_input_exits_2_with_one_line(args, message):
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real run through the CLI, its own Prefect server: make test-all (CI)
 def test_sample_run_exits_0_and_says_where_the_files_are(tmp_path):
     result = liver_audit(
         "run", str(SAMPLE / "episodes.csv"), "--theatre", str(SAMPLE / "theatre.csv"),
@@ -265,6 +266,7 @@ def test_a_header_only_extract_is_refused_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [f"liver-audit: {extract}: no data rows"]
 
 
+@pytest.mark.slow  # a real run through the CLI, its own Prefect server: make test-all (CI)
 def test_a_header_only_file_in_the_inbox_is_refused_and_the_others_load(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -39,6 +39,7 @@ def test_no_prefect_server_at_the_url_is_said_in_one_line(tmp_path, fan_out):
     assert not (tmp_path / "wh.duckdb").exists()
 
 
+@pytest.mark.slow  # a real run through the CLI, its own Prefect server: make test-all (CI)
 def test_a_run_that_took_the_warehouse_fails_into_the_history(tmp_path):
     """Decision (pinned, not a fix): a run that got the warehouse's lock is recorded, failed
     with its reason, however early it failed (here its synonym table, before any file)."""

@@ -137,6 +137,7 @@ def test_history_shows_a_file_named_with_a_newline_on_one_line(tmp_path):
     assert row.split()[:2] == ["a\\nb.csv", "read"]
 
 
+@pytest.mark.slow  # a real run through the CLI, its own Prefect server: make test-all (CI)
 def test_a_file_name_that_is_not_utf8_is_refused_and_the_rest_loads(tmp_path):
     """DuckDB cannot open such a name: refused (exit 2, moved to refused/), never a failed
     run that leaves it in the inbox to stop the files after it."""
