@@ -45,6 +45,7 @@ from liver_audit.inbox import (
     plan_deliveries,
     record_deliveries,
 )
+from liver_audit.layouts import layouts_of
 from liver_audit.load import load_file
 from liver_audit.outputs import build_summary, in_reports, write_index, write_outputs
 from liver_audit.prefect_server import stop_prefect_loops
@@ -112,7 +113,7 @@ def plan(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, extrac
         with stages("plan") as planning:
             deliveries = plan_deliveries(
                 con, [Path(p) for p in extracts], theatre and Path(theatre), settings.inbox,
-                reload,
+                reload, layouts_of(settings), settings.layout,
             )  # fmt: skip
             record_deliveries(con, run_id, deliveries)
             planning.rows = len(deliveries)
@@ -137,8 +138,9 @@ def load_input(
         path, turn = Path(delivery.path), order.turn(index)
         if fanned_out is None:
             return load_file(
-                con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id
-            ).as_dict()
+                con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id,
+                delivery.layout,
+            ).as_dict()  # fmt: skip
         return fan_out.load_from_worker(con, fanned_out, delivery, run_id, stages, turn).as_dict()
 
 

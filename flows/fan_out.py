@@ -15,8 +15,14 @@ atexit.register(stop_prefect_loops)
 
 @flow(name=PREPARE_FLOW)
 def prepare_on_worker(
-    path: str, kind: str, file_id: int, folder: str, synonyms: list[list[str]]
+    path: str,
+    kind: str,
+    file_id: int,
+    folder: str,
+    synonyms: list[list[str]],
+    layout: dict | None = None,
 ) -> None:
-    """Read, stage and validate `path` on this worker; write the result to `folder`."""
-    prepare_to_folder(Path(path), kind, file_id, Path(folder), synonyms)
+    """Read, stage and validate `path` on this worker, by its layout (an episode extract's,
+    decided by the run); write the result to `folder`."""
+    prepare_to_folder(Path(path), kind, file_id, Path(folder), synonyms, layout)
     get_run_logger().info("%s: prepared on %s", Path(path).name, worker_name())

@@ -57,7 +57,7 @@ REPORT_SETTINGS = ["since", "provider", "financial_year", "compliant_sample", "s
 RUN_SETTINGS = [
     "warehouse", "inbox", "reports", "move_processed", "synonyms", "parquet", "wait_for_warehouse",
     "work_pool", "work_folder", "share_with_group", "rules", "opcs_version_date", "code_check_scope",
-    *REPORT_SETTINGS,
+    "layout", *REPORT_SETTINGS,
 ]  # fmt: skip
 
 
@@ -183,6 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
         ["rules"],
     )
     rules.add_argument("--cases", action="store_true", help="list each rule's cases too")
+
+    command(
+        "layouts",
+        "list the layouts episode extracts are read by",
+        "List the layouts: how an episode extract names the warehouse's fields. The shipped "
+        f"ones (data/layouts/) and a trust's own ([layouts.NAME] in {CONFIG_FILE}); a file is "
+        "read by the one whose columns it has, or the one --layout names.",
+        ["layout"],
+    )
+
+    inspect = command(
+        "inspect",
+        "say which layout a file fits and what a run would load from it, without loading",
+        "Read a file's header (and count its rows): its format, whether it is an episode "
+        "extract or theatre records, the layout it fits and the column each field is read "
+        "from, the procedure and diagnosis positions it has. Writes nothing; prints no value.",
+        ["layout"],
+    )
+    inspect.add_argument("file", metavar="FILE", help="an episode extract or theatre file")
     return parser
 
 
@@ -200,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             return show_config(settings)
         if args.command == "rules":
             return show_rules(settings.rules, args.cases)
+        if args.command == "layouts":
+            return show_layouts(settings)
+        if args.command == "inspect":
+            return inspect_input(settings, Path(args.file))
         if args.command == "review":
             return read_verdicts(settings, Path(args.worklist), args.reviewer)
         if args.command == "report":
@@ -284,7 +307,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     server = set_up_prefect(args.verbose)
     if server is None:  # PREFECT_API_URL names the server: refused now, not as RuntimeError
         check_prefect_server()
-    check_inputs(extracts, theatre)
+    check_inputs(extracts, theatre, settings)
     from flows.audit import audit_run
 
     prefect_console(args.verbose)
@@ -328,19 +351,22 @@ def check_prefect_server() -> None:
         )
 
 
-def check_inputs(extracts: list[Path], theatre: Path | None) -> None:
+def check_inputs(extracts: list[Path], theatre: Path | None, settings: Settings) -> None:
     """Refuse unusable files before the flow starts: a quick, clear answer."""
     import duckdb
 
     from liver_audit.extracts import start_hashing
     from liver_audit.inbox import check_file_name
+    from liver_audit.layouts import layouts_of
     from liver_audit.load import inspect_file
 
     paths = [*extracts, *([theatre] if theatre else [])]
+    layouts = layouts_of(settings)
     with duckdb.connect() as con:
         for path in paths:
             check_file_name(path)
-            inspect_file(con, path, "theatre_records" if path == theatre else "episode_extract")
+            kind = "theatre_records" if path == theatre else "episode_extract"
+            inspect_file(con, path, kind, layouts, settings.layout)
     for path in paths:
         start_hashing(path)  # in the background, while Prefect's server boots
 
@@ -593,6 +619,99 @@ def show_rules(folder: Path, cases: bool = False) -> int:
         else:
             say(f"  cases: {len(rule.cases)} (--cases to list)")
     return 0
+
+
+def show_layouts(settings: Settings) -> int:
+    """The layouts a run knows: each field's column, the numbered columns, the dates."""
+    from liver_audit.layouts import layouts_of
+
+    for number, layout in enumerate(layouts_of(settings).values()):
+        if number:
+            say()
+        chosen = " (chosen: --layout)" if layout.name == settings.layout else ""
+        say(f"{layout.name}: {layout.title}{chosen}")
+        say(f"  defined in {layout.defined_in}; names from: {layout.source}")
+        say(f"  dates {layout.dates}")
+        for field, column in layout.columns.items():
+            say(f"  {field:<22}{column}")
+        for field in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
+            ways = " or ".join(shown_way(way) for way in getattr(layout, field)) or "(none)"
+            say(f"  {field:<22}{ways}")
+    return 0
+
+
+def shown_way(way: tuple[str, ...]) -> str:
+    return " + ".join(way)
+
+
+def inspect_input(settings: Settings, path: Path) -> int:
+    """What a run would make of one file, read from its header and row count only."""
+    import duckdb
+
+    from liver_audit.extracts import detect_format, header_columns, looks_like_theatre
+    from liver_audit.inbox import check_file_name
+    from liver_audit.layouts import layouts_of
+    from liver_audit.load import inspect_file
+
+    if not path.is_file():
+        raise UnusableInput(f"{path}: no such file")
+    check_file_name(path)
+    layouts = layouts_of(settings)
+    with duckdb.connect() as con:
+        file_format = detect_format(path)
+        columns = header_columns(con, path, file_format)
+        kind = "theatre_records" if looks_like_theatre(columns, layouts) else "episode_extract"
+        _, layout = inspect_file(con, path, kind, layouts, settings.layout)
+        rows = data_rows(con, path, file_format)
+    say(f"{path}: {file_format}, {len(columns)} columns, {rows:,} data rows")
+    if layout is None:
+        say("theatre records: EPIKEY, OPDATE, APPROACH (load with --theatre)")
+        return 0
+    say(f"episode extract, layout {layout.name}: {layout.title}")
+    say(f"  dates read as {layout.dates}")
+    for field, column in layout.columns.items():
+        say(f"  {field:<22}{column}")
+    for label, found in (
+        ("procedure_codes", layout.procedure_columns(columns)),
+        ("procedure_dates", layout.date_columns(columns)),
+        ("diagnosis_codes", layout.diagnosis_columns(columns)),
+    ):
+        shown = f"{len(found)} positions, {positions_range(found)}" if found else "none"
+        say(f"  {label:<22}{shown}")
+    read = set(layout.columns.values()) | {
+        column
+        for found in (layout.procedure_columns(columns), layout.date_columns(columns),
+                      layout.diagnosis_columns(columns))
+        for column in found.values()
+    }  # fmt: skip
+    say(f"  not read: {len([c for c in columns if c not in read])} columns (kept as delivered)")
+    return 0
+
+
+def positions_range(found: dict[int, str]) -> str:
+    """Positions 1-24 (OPERTN_4_01 ... OPERTN_4_24), or each one where they have gaps."""
+    numbers = sorted(found)
+    span = (
+        f"{numbers[0]}-{numbers[-1]}"
+        if numbers == list(range(numbers[0], numbers[-1] + 1))
+        else ", ".join(map(str, numbers))
+    )
+    return (
+        f"{span} ({found[numbers[0]]} ... {found[numbers[-1]]})"
+        if len(numbers) > 1
+        else f"{span} ({found[numbers[0]]})"
+    )
+
+
+def data_rows(con, path: Path, file_format: str) -> int:
+    """The file's data rows: a Parquet file's metadata, a text file's non-blank lines after
+    the header (as a run counts them, before it reads them)."""
+    from liver_audit.warehouse import sql
+
+    if file_format == "parquet":
+        query = "select coalesce(sum(num_rows), 0) from parquet_file_metadata($path)"
+        return con.execute(query, {"path": str(path)}).fetchall()[0][0]
+    return con.execute(sql("text_data_lines"), {"path": str(path)}).fetchall()[0][0]
 
 
 def entry_point() -> None:

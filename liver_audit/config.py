@@ -15,6 +15,7 @@ from pathlib import Path
 
 from liver_audit import ROOT
 from liver_audit.errors import UnusableInput
+from liver_audit.layouts import layouts_of
 
 CONFIG_FILE = "liver-audit.toml"
 
@@ -97,6 +98,13 @@ SETTINGS = [
         "whose codes the OPCS-4 and ICD-10 code checks judge: liver_episodes (those with a "
         "liver procedure, J01-J12) or all_episodes (a national data-quality check: outside "
         "liver episodes only the findings that need action are recorded)",
+    ),
+    Setting(
+        "layout",
+        None,
+        str,
+        "the layout the episode extracts are read by (default: the one whose columns each "
+        "file has; `liver-audit layouts` lists them, [layouts.NAME] in liver-audit.toml adds one)",
     ),
     # What the report and worklist cover: the standing position, optionally narrowed.
     Setting("since", None, str, "report only episodes ending on or after this date (YYYY-MM-DD)"),
@@ -191,6 +199,9 @@ class Settings:
     financial_year: str | None
     compliant_sample: float
     sample_seed: int
+    layout: str | None
+    # [layouts.NAME] tables of liver-audit.toml: a trust's own layouts (liver_audit/layouts.py)
+    layouts: dict
     # from the environment only (ENVIRONMENT)
     memory_limit: str
     load_workers: int
@@ -241,9 +252,15 @@ def read_config_file(path: Path, required: bool) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UnusableInput(f"{path}: not valid TOML ({error})") from None
     for name, value in values.items():
+        if name == "layouts":
+            if not isinstance(value, dict):
+                raise UnusableInput(f"{path}: layouts must be tables: [layouts.NAME]")
+            continue
         setting = BY_NAME.get(name)
         if setting is None:
-            raise UnusableInput(f"{path}: unknown setting '{name}' (known: {', '.join(BY_NAME)})")
+            raise UnusableInput(
+                f"{path}: unknown setting '{name}' (known: {', '.join(BY_NAME)}, [layouts.NAME])"
+            )
         expected = str if setting.kind is Path else setting.kind
         if setting.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = values[name] = float(value)
@@ -268,12 +285,15 @@ def load_settings(flags: dict, config_flag: str | None = None) -> Settings:
         if setting.kind is Path and value is not None:
             value = Path(value)
         values[setting.name], sources[setting.name] = value, source
+    values["layouts"] = from_file.get("layouts", {})
+    sources["layouts"] = str(path) if "layouts" in from_file else "default"
     return with_environment(values, sources)
 
 
 def default_settings(**values) -> Settings:
     """The defaults, with `values` where given (no config file, no flags): for running the
-    flow from code, as the tests do."""
+    flow from code, as the tests do (`layouts`: [layouts.NAME] tables, as a dict)."""
+    layouts = values.pop("layouts", {})
     unknown = set(values) - set(BY_NAME)
     if unknown:
         raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -284,6 +304,7 @@ def default_settings(**values) -> Settings:
             value = Path(value)
         chosen[setting.name] = value
         sources[setting.name] = "argument" if setting.name in values else "default"
+    chosen["layouts"], sources["layouts"] = layouts, "argument" if layouts else "default"
     return with_environment(chosen, sources)
 
 
@@ -325,6 +346,9 @@ def check_values(settings: Settings) -> None:
         refuse("financial_year", "a financial year (YYYY-YY, such as 2025-26)")
     if not 0 <= settings.compliant_sample <= 100:
         refuse("compliant_sample", "a percent from 0 to 100")
+    layouts = layouts_of(settings)  # each checked: one line naming the layout and field
+    if settings.layout is not None and settings.layout not in layouts:
+        refuse("layout", f"a layout ({', '.join(layouts)})")
 
 
 # Carries share_with_group to the processes a command starts (serve's flow runs), and to

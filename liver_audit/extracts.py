@@ -23,10 +23,10 @@ import pyarrow.parquet
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
+from liver_audit.layouts import DATE_FIELDS, STAGED_NAMES, Layout, positions
 from liver_audit.warehouse import clear_left_by_ended_processes, sql, sql_literal
 
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
-EPISODE_COLUMNS = ["EPIKEY", "PROCODE3", "ADMIDATE", "EPISTART", "EPIEND", "SEX", "STARTAGE"]
 THEATRE_COLUMNS = ["EPIKEY", "OPDATE", "APPROACH"]
 # HES has 24 procedure positions, staged as columns of their own; other extracts may have
 # more (up to 99: OPERTN_4_nn), staged as a list, extra_positions, for the few files that do.
@@ -48,6 +48,7 @@ class RawFile:
     path: Path
     kind: str  # episode_extract or theatre_records
     file_format: str  # pipe, comma, tab or parquet
+    layout: Layout | None = None  # an episode extract's: how it names the fields
     columns: list[str] = field(default_factory=list)
     raw_table: str = ""  # the view of the kept file, raw_<kind>_<file id>
     rows_read: int = 0
@@ -56,6 +57,7 @@ class RawFile:
     stage_input: str = ""  # a text file's columns that sql/ reads, until the file loads
     kept: Path | None = None  # the copy the raw view reads
     copying: Future | None = field(default=None, repr=False)  # the copy, while under way
+    written: list[str] = field(default_factory=list)  # the column names as the header has them
 
 
 def detect_format(path: Path) -> str:
@@ -141,25 +143,30 @@ def check_names(path: Path, names: list[str]) -> None:
         seen.add(key)
 
 
-def check_columns(path: Path, kind: str, columns: list[str]) -> None:
-    """Raise UnusableInput naming the required columns the file lacks."""
-    required = EPISODE_COLUMNS if kind == "episode_extract" else THEATRE_COLUMNS
-    missing = [column for column in required if column not in columns]
-    if kind == "episode_extract" and not procedure_columns(columns):
-        missing.append("OPERTN_4_nn or OPERTN_nn")
-    # the other kind of file, given in the wrong place: say so, not which columns it lacks
-    theatre_like = set(THEATRE_COLUMNS) <= set(columns) and not procedure_columns(columns)
-    if missing and kind == "episode_extract" and theatre_like:
+def check_theatre_columns(path: Path, columns: list[str], layouts: dict[str, Layout]) -> None:
+    """Raise UnusableInput naming the theatre file's missing columns, or saying it is an
+    episode extract given as --theatre."""
+    missing = [column for column in THEATRE_COLUMNS if column not in columns]
+    named = [
+        way[-1].replace("{nn}", "nn").replace("{n}", "n")
+        for layout in layouts.values()
+        for way in layout.procedure_codes
+        if positions((way,), columns)
+    ]
+    if missing and named:
         raise UnusableInput(
-            f"{path}: this looks like a theatre file (EPIKEY, OPDATE, APPROACH): use --theatre"
-        )
-    if missing and kind == "theatre_records" and procedure_columns(columns):
-        raise UnusableInput(
-            f"{path}: this looks like an episode extract (OPERTN_4_nn columns): name it as an "
+            f"{path}: this looks like an episode extract ({named[0]} columns): name it as an "
             "EXTRACT, not --theatre"
         )
     if missing:
         raise UnusableInput(f"{path}: row 0 (header): missing column(s) {', '.join(missing)}")
+
+
+def looks_like_theatre(columns: list[str], layouts: dict[str, Layout]) -> bool:
+    """Theatre records carry EPIKEY, OPDATE and APPROACH, and no layout's procedure columns."""
+    return set(THEATRE_COLUMNS) <= set(columns) and not any(
+        layout.procedure_columns(columns) for layout in layouts.values()
+    )
 
 
 def check_has_rows(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> None:
@@ -181,30 +188,6 @@ def check_has_rows(con: duckdb.DuckDBPyConnection, path: Path, file_format: str)
         empty = len(head) < 1 << 16 and not head.strip(b"\r\n")
     if empty:
         raise UnusableInput(f"{path}: no data rows")
-
-
-def procedure_columns(columns: list[str]) -> dict[int, str]:
-    """Position -> procedure column: OPERTN_4_nn, or OPERTN_nn where the file has none."""
-    return numbered_columns(columns, r"OPERTN_4_(\d{2})") or numbered_columns(
-        columns, r"OPERTN_(\d{2})"
-    )
-
-
-def diagnosis_columns(columns: list[str]) -> dict[int, str]:
-    """Position -> diagnosis column: DIAG_4_nn, or DIAG_nn (the full code, with any 5th and
-    6th characters) where the file has none; none at all is allowed."""
-    return numbered_columns(columns, r"DIAG_4_(\d{2})") or numbered_columns(
-        columns, r"DIAG_(\d{2})"
-    )
-
-
-def numbered_columns(columns: list[str], pattern: str) -> dict[int, str]:
-    """Position -> column for the columns matching pattern (its group is the position)."""
-    return {
-        int(match.group(1)): column
-        for column in columns
-        if (match := re.fullmatch(pattern, column)) and int(match.group(1)) >= 1
-    }
 
 
 # One background thread hashes input files; hashlib releases the GIL on large blocks, so
@@ -311,6 +294,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
             local = raw.kept or raw.path
             names = header_columns(con, local, raw.file_format, upper=False)
             raw.columns = [name.strip().upper() for name in names]
+            raw.written = [name.strip() for name in names]
             source = f"read_parquet({sql_literal(local)}, file_row_number = true)"
             selects = [
                 "file_row_number + 1 as source_row",
@@ -324,6 +308,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         else:
             names = text_header(raw.path, raw.file_format)
             raw.columns = [name.strip().upper() for name in names]
+            raw.written = [name.strip() for name in names]
             raw.stage_input = f"stage_input_{raw.raw_table}"
             try:
                 rows, lines = _read_text(con, raw, names, raw.path)
@@ -435,10 +420,23 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
 
     if raw.kind == "theatre_records":
         return [column(name, name.lower()) for name in THEATRE_COLUMNS]
-    procedures = procedure_columns(raw.columns)
-    dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
-    selects = [column(name, name.lower()) for name in EPISODE_COLUMNS]
-    diagnoses = diagnosis_columns(raw.columns)
+    layout = raw.layout
+
+    def date(name: str | None) -> str:
+        # a layout's DD/MM/YYYY dates staged as HES writes them (YYYY-MM-DD); what is not
+        # such a date stays as delivered, for the checks to judge
+        return (
+            f"dmy_as_iso({value(name)})" if layout.dates == "DD/MM/YYYY" and name else value(name)
+        )
+
+    procedures = layout.procedure_columns(raw.columns)
+    dates = layout.date_columns(raw.columns)
+    selects = [
+        f"{date(layout.columns.get(f)) if f in DATE_FIELDS else value(layout.columns.get(f))} "
+        f"as {staged}"
+        for f, staged in STAGED_NAMES.items()
+    ]
+    diagnoses = layout.diagnosis_columns(raw.columns)
     for position in range(1, HES_DIAGNOSES + 1):
         selects.append(column(diagnoses.get(position), f"diag_{position:02d}"))
     extra_diagnoses = [
@@ -453,11 +451,11 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
     )
     for position in range(1, HES_POSITIONS + 1):
         selects.append(column(procedures.get(position), f"opertn_{position:02d}"))
-        selects.append(column(dates.get(position), f"opdate_{position:02d}"))
+        selects.append(f"{date(dates.get(position))} as opdate_{position:02d}")
     extra = sorted(p for p in procedures.keys() | dates.keys() if p > HES_POSITIONS)
     pairs = [
         f"{{'position': {p}, 'code_text': {value(procedures.get(p))}, "
-        f"'procedure_date_text': {value(dates.get(p))}}}"
+        f"'procedure_date_text': {date(dates.get(p))}}}"
         for p in extra
     ]
     # null when the file has none: stg_procedures' scan of it is then planned away

@@ -30,6 +30,7 @@ from liver_audit import ROOT
 from liver_audit.config import Settings, from_environment
 from liver_audit.errors import StageFailed, UnusableInput, failure_reason, no_row_values
 from liver_audit.extracts import RawFile, discard, keep_delivered
+from liver_audit.layouts import Layout
 from liver_audit.load import FILE_KINDS, FileResult, PreparedFile, prepare_file, write_prepared
 from liver_audit.progress import StageRecord, Stages
 from liver_audit.warehouse import clear_left_by_ended_processes, connect, delivered_folder
@@ -76,7 +77,12 @@ def run_tag(run_id: str) -> str:
 
 
 def prepare_to_folder(
-    path: Path, kind: str, file_id: int, folder: Path, synonyms: list[list[str]]
+    path: Path,
+    kind: str,
+    file_id: int,
+    folder: Path,
+    synonyms: list[list[str]],
+    layout: dict | None = None,
 ) -> None:
     """Read, stage and validate one file in a scratch DuckDB, then write the result to
     `folder`. A failure is written there too (failure.json: our one-line message for an
@@ -98,7 +104,10 @@ def prepare_to_folder(
             no_row_values(f"preparing {path.name}"),
             scratch_warehouse(synonyms) as con,
         ):
-            prepared = prepare_file(con, path, kind, stages, file_id, keep=False)
+            prepared = prepare_file(
+                con, path, kind, stages, file_id, keep=False,
+                layout=layout and Layout.from_parameter(layout),
+            )  # fmt: skip
             save_prepared(con, prepared, folder, stages.records)
     except BaseException as error:
         failure = {
@@ -180,6 +189,7 @@ def save_prepared(
         "rows_read": raw.rows_read,
         "malformed_lines": raw.malformed_lines,
         "columns": raw.columns,
+        "written": raw.written,
         "stages": stage_records(records),
     }
     partial = folder / f"{MANIFEST}.partial"
@@ -266,7 +276,7 @@ def load_from_worker(
                 fanned_out.work_pool, run_id, delivery, fanned_out.work_folder,
                 fanned_out.synonyms, attempt + 1,
             )  # fmt: skip
-    prepared = collect(con, folder, Path(delivery.path), final_state, stages)
+    prepared = collect(con, folder, Path(delivery.path), final_state, stages, delivery.layout)
     result = write_prepared(con, prepared, run_id, stages, delivery.sha256, turn)
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -333,6 +343,7 @@ def dispatch(
             "file_id": delivery.file_id,
             "folder": str(folder.resolve()),
             "synonyms": synonyms,
+            "layout": delivery.layout and delivery.layout.as_parameter(),
         },
         flow_run_name=f"{run_id}-{folder.name}",
         timeout=0,  # do not wait: every file is handed out at once
@@ -408,7 +419,12 @@ def wait_for(flow_run_id: str, folder: Path, file_name: str, work_pool: str, tim
 
 
 def collect(
-    con: duckdb.DuckDBPyConnection, folder: Path, path: Path, final_state: str, stages: Stages
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    path: Path,
+    final_state: str,
+    stages: Stages,
+    layout: Layout | None = None,
 ) -> PreparedFile:
     """A file a worker prepared, read into the warehouse: this connection's staged tables,
     as load.prepare_file leaves them, and a copy of the delivered file kept. The
@@ -425,8 +441,9 @@ def collect(
     manifest = json.loads((folder / MANIFEST).read_text())
     stages.records += worker_records(manifest["stages"])
     raw = RawFile(
-        path, manifest["kind"], manifest["file_format"], manifest["columns"],
+        path, manifest["kind"], manifest["file_format"], layout, manifest["columns"],
         manifest["raw_table"], manifest["rows_read"], manifest["malformed_lines"],
+        written=manifest["written"],
     )  # fmt: skip
     with stages("collect", rows=raw.rows_read):
         keep_delivered(raw, delivered_folder(con))  # the run's own copy, as on one machine

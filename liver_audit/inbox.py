@@ -13,13 +13,8 @@ from pathlib import Path
 import duckdb
 
 from liver_audit.errors import StageFailed, UnusableInput
-from liver_audit.extracts import (
-    THEATRE_COLUMNS,
-    detect_format,
-    header_columns,
-    procedure_columns,
-    start_hashing,
-)
+from liver_audit.extracts import detect_format, header_columns, looks_like_theatre, start_hashing
+from liver_audit.layouts import Layout, shipped_layouts
 from liver_audit.load import inspect_file
 from liver_audit.warehouse import sql, utc_now
 
@@ -40,6 +35,7 @@ class Delivery:
     earlier_file_id: int | None = None  # skip: the load that has this content
     file_id: int | None = None  # load: its id, given in delivery order
     from_inbox: bool = False
+    layout: Layout | None = None  # an episode extract's, decided here: how it names fields
 
     @property
     def name(self) -> str:
@@ -82,13 +78,12 @@ def check_file_name(path: Path) -> None:
         ) from None
 
 
-def file_kind(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+def file_kind(con: duckdb.DuckDBPyConnection, path: Path, layouts: dict[str, Layout]) -> str:
     """An inbox file's kind, from its header: theatre records carry APPROACH and no
-    procedure columns; anything else is taken for an episode extract (and checked as one)."""
+    layout's procedure columns; anything else is taken for an episode extract (and checked
+    as one)."""
     columns = header_columns(con, path, detect_format(path))
-    if set(THEATRE_COLUMNS) <= set(columns) and not procedure_columns(columns):
-        return "theatre_records"
-    return "episode_extract"
+    return "theatre_records" if looks_like_theatre(columns, layouts) else "episode_extract"
 
 
 def plan_deliveries(
@@ -97,8 +92,13 @@ def plan_deliveries(
     theatre: Path | None = None,
     inbox: Path | None = None,
     reload: bool = False,
+    layouts: dict[str, Layout] | None = None,
+    layout: str | None = None,
 ) -> list[Delivery]:
-    """Each file's delivery: extracts first, then theatre records, each in delivery order."""
+    """Each file's delivery: extracts first, then theatre records, each in delivery order;
+    an episode extract's layout, the one named (`layout`) or the one of `layouts` (the
+    shipped ones by default) it fits."""
+    layouts = layouts or shipped_layouts()
     named = [(path, "episode_extract", False) for path in extracts]
     named += [(theatre, "theatre_records", False)] if theatre else []
     named += [(path, None, True) for path in (inbox_files(inbox) if inbox else [])]
@@ -107,8 +107,8 @@ def plan_deliveries(
         delivery = Delivery(str(path), kind, "load", from_inbox=from_inbox)
         try:
             check_file_name(path)
-            delivery.kind = kind or file_kind(con, path)
-            inspect_file(con, path, delivery.kind)
+            delivery.kind = kind or file_kind(con, path, layouts)
+            _, delivery.layout = inspect_file(con, path, delivery.kind, layouts, layout)
             delivery.sha256 = start_hashing(path).result()
         except (UnusableInput, OSError) as error:
             delivery.action = "refuse"

@@ -11,42 +11,32 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from liver_audit.errors import ReconciliationError, StageFailed
+from liver_audit.errors import ReconciliationError, StageFailed, UnusableInput
 from liver_audit.extracts import (
     RawFile,
-    check_columns,
     check_has_rows,
     check_parquet_data,
+    check_theatre_columns,
     create_raw_view,
     detect_format,
-    diagnosis_columns,
     discard,
     drop_stage_input,
     header_columns,
     keep_delivered,
-    numbered_columns,
-    procedure_columns,
+    looks_like_theatre,
     read_raw,
     start_hashing,
     unchanged_since_hashed,
 )
+from liver_audit.layouts import Layout, recognise, shipped_layouts
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import delivered_folder, sql, utc_now
 from schemas import StagedDiagnosis, StagedEpisode, StagedProcedure, StagedTheatreRecord
 
-# Staged column -> the source field a user knows it by (quarantine.csv's `field`).
-SOURCE_FIELDS = {
-    "episode_id": "EPIKEY",
-    "episode_id_copies": "EPIKEY",
-    "provider_code": "PROCODE3",
-    "admission_date_text": "ADMIDATE",
-    "episode_start_text": "EPISTART",
-    "episode_end_text": "EPIEND",
-    "sex": "SEX",
-    "start_age_text": "STARTAGE",
-    "operation_date_text": "OPDATE",
-}
+# Staged column -> the source field a user knows it by (quarantine.csv's `field`), for a
+# theatre file; an episode extract's come from its layout.
+THEATRE_FIELDS = {"episode_id": "EPIKEY", "operation_date_text": "OPDATE"}
 
 
 @dataclass
@@ -68,12 +58,30 @@ class FileResult:
         return asdict(self)
 
 
-def inspect_file(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
-    """Check a file is usable before any loading: returns its format, or raises UnusableInput."""
+def inspect_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    kind: str,
+    layouts: dict[str, Layout] | None = None,
+    layout: str | None = None,
+) -> tuple[str, Layout | None]:
+    """Check a file is usable before any loading: returns its format and, for an episode
+    extract, the layout it is read by (the one named, or the one of `layouts`, the shipped
+    ones by default, whose columns it has); or raises UnusableInput."""
+    layouts = layouts or shipped_layouts()
     file_format = detect_format(path)
-    check_columns(path, kind, header_columns(con, path, file_format))
+    columns = header_columns(con, path, file_format)
+    found = None
+    if kind == "theatre_records":
+        check_theatre_columns(path, columns, layouts)
+    elif looks_like_theatre(columns, layouts):
+        raise UnusableInput(
+            f"{path}: this looks like a theatre file (EPIKEY, OPDATE, APPROACH): use --theatre"
+        )
+    else:
+        found = recognise(path, columns, layouts, layout)
     check_has_rows(con, path, file_format)
-    return file_format
+    return file_format, found
 
 
 @dataclass
@@ -97,15 +105,18 @@ def load_file(
     sha256: str | None = None,
     turn: AbstractContextManager | None = None,
     file_id: int | None = None,
+    layout: Layout | None = None,
 ) -> FileResult:
     """Load one episode extract or theatre file into the warehouse and enter it in the
     ledger. Reading, staging and validating write nothing shared (the kept copy and a text
     file's staging input aside); the rows are then written in one transaction, once `turn`
-    is entered: files prepared side by side take turns in delivery order. `sha256` and
-    `file_id`: if the caller has them."""
+    is entered: files prepared side by side take turns in delivery order. `sha256`,
+    `file_id` and an episode extract's `layout` (else a shipped one it fits): if the caller
+    has them."""
     path = Path(path)
     stages = stages or Stages(path.name)
-    prepared = prepare_file(con, path, kind, stages, file_id, hash_it=sha256 is None)
+    prepared = prepare_file(con, path, kind, stages, file_id, hash_it=sha256 is None,
+                            layout=layout)  # fmt: skip
     return write_prepared(con, prepared, run_id, stages, sha256, turn)
 
 
@@ -117,16 +128,19 @@ def prepare_file(
     file_id: int | None = None,
     hash_it: bool = False,
     keep: bool = True,
+    layout: Layout | None = None,
 ) -> PreparedFile:
-    """Read the file (keeping a copy beside the warehouse, unless `keep` is false), stage it
-    and validate the staged rows. On failure nothing read is left behind."""
+    """Read the file (keeping a copy beside the warehouse, unless `keep` is false) by its
+    layout (an episode extract's: the one given, which it must fit, else a shipped one it
+    fits), stage it and validate the staged rows. On failure nothing read is left behind."""
     file_kind = FILE_KINDS[kind]
     with stages("read") as read:
-        file_format = inspect_file(con, path, kind)
+        given = {layout.name: layout} if layout else None
+        file_format, layout = inspect_file(con, path, kind, given, layout and layout.name)
         digest = start_hashing(path) if hash_it else None
         if file_id is None:
             file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
-        raw = RawFile(path, kind, file_format, raw_table=f"raw_{kind}_{file_id}")
+        raw = RawFile(path, kind, file_format, layout, raw_table=f"raw_{kind}_{file_id}")
         if keep:
             keep_delivered(raw, delivered_folder(con))
         try:
@@ -254,9 +268,11 @@ def _quarantine(
     """Write failed checks and malformed lines to the quarantine table; make the temporary
     tables quarantined_source_rows and loaded_rows (source rows, and the episodes they
     carry)."""
-    procedures = procedure_columns(raw.columns)
-    dates = numbered_columns(raw.columns, r"OPDATE_(\d{2})")
-    diagnoses = diagnosis_columns(raw.columns)
+    layout = raw.layout
+    procedures = layout.procedure_columns(raw.columns) if layout else {}
+    dates = layout.date_columns(raw.columns) if layout else {}
+    diagnoses = layout.diagnosis_columns(raw.columns) if layout else {}
+    fields = layout.source_fields() if layout else THEATRE_FIELDS
     position = pl.col("position")
     failures = failures.with_columns(
         field=pl.when(pl.col("column") == "procedure_code")
@@ -265,7 +281,12 @@ def _quarantine(
         .then(position.replace_strict(dates, default=None, return_dtype=pl.String))
         .when(pl.col("column") == "diagnosis_code_text")
         .then(position.replace_strict(diagnoses, default=None, return_dtype=pl.String))
-        .otherwise(pl.col("column").replace_strict(SOURCE_FIELDS, default=pl.col("column")))
+        .otherwise(pl.col("column").replace_strict(fields, default=pl.col("column")))
+    )
+    # each field named as the file's header writes it
+    written = dict(zip(raw.columns, raw.written, strict=False))
+    failures = failures.with_columns(
+        field=pl.col("field").replace_strict(written, default=pl.col("field"))
     )
     con.register("failures", failures)
     con.execute(

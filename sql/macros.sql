@@ -47,6 +47,17 @@ create or replace temp macro opcs4_code_4(code) as
 create or replace temp macro opcs4_code(code_text) as
     opcs4_code_4(replace(replace(replace(upper(code_text), '.', ''), ' ', ''), chr(9), ''));
 
+-- A DD/MM/YYYY date (a layout whose dates are so written, liver_audit/layouts.py) as HES
+-- writes dates, YYYY-MM-DD; any other text as it is, for hes_date and the checks to judge.
+create or replace temp macro dmy_as_iso(date_text) as
+    case
+        when regexp_full_match(trim(date_text), '\d{1,2}/\d{1,2}/\d{4}')
+            then string_split(trim(date_text), '/')[3] || '-'
+                || lpad(string_split(trim(date_text), '/')[2], 2, '0') || '-'
+                || lpad(string_split(trim(date_text), '/')[1], 2, '0')
+        else date_text
+    end;
+
 -- The NHS financial year a date falls in, April to March: 2025-05-04 -> '2025-26'. Used to
 -- partition exports (HES counts an episode in the year it ends).
 create or replace temp macro financial_year(day) as

@@ -1,0 +1,269 @@
+"""Layouts: how an episode extract names the warehouse's fields. A layout is data: the
+shipped ones in data/layouts/<name>.toml, a trust's own in liver-audit.toml ([layouts.NAME]).
+A file is read by the layout whose columns it has (recognise), or the one the setting
+`layout` names; the staging queries in sql/ read its columns under fixed names."""
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from liver_audit import ROOT
+from liver_audit.errors import UnusableInput
+
+LAYOUTS_DIR = ROOT / "data" / "layouts"
+# The warehouse's episode fields a layout maps, in the order the staging queries read them
+# (the file's column for each; fields marked required must be named by every layout).
+EPISODE_FIELDS = {
+    "episode_id": True,
+    "provider_code": True,
+    "admission_date": False,
+    "episode_start_date": True,
+    "episode_end_date": True,
+    "sex": False,
+    "start_age": False,
+}
+# The fixed names of the staging view (extracts.py) for each field
+STAGED_NAMES = {
+    "episode_id": "epikey",
+    "provider_code": "procode3",
+    "admission_date": "admidate",
+    "episode_start_date": "epistart",
+    "episode_end_date": "epiend",
+    "sex": "sex",
+    "start_age": "startage",
+}
+DATE_FIELDS = ("admission_date", "episode_start_date", "episode_end_date")
+DATE_FORMATS = ("YYYY-MM-DD", "DD/MM/YYYY")
+PLACEHOLDER = re.compile(r"\{(nn|n)\}")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One layout, checked: `columns` maps each episode field it names to the file's column
+    (upper case and trimmed, as files' columns are compared); the numbered fields hold the
+    ways a file may name them, each a tuple of names and patterns in position order."""
+
+    name: str
+    title: str
+    source: str
+    dates: str
+    columns: dict[str, str]
+    procedure_codes: tuple[tuple[str, ...], ...]
+    procedure_dates: tuple[tuple[str, ...], ...]
+    diagnosis_codes: tuple[tuple[str, ...], ...]
+    defined_in: str  # the file that defines it
+
+    def as_parameter(self) -> dict:
+        """As a flow parameter (JSON): a fanned-out file's layout reaches its worker so."""
+        return asdict(self)
+
+    @classmethod
+    def from_parameter(cls, value: dict) -> "Layout":
+        ways = ("procedure_codes", "procedure_dates", "diagnosis_codes")
+        return cls(**{k: tuple(map(tuple, v)) if k in ways else v for k, v in value.items()})
+
+    def required_columns(self) -> list[str]:
+        return list(self.columns.values())
+
+    def procedure_columns(self, columns: list[str]) -> dict[int, str]:
+        return positions(self.procedure_codes, columns)
+
+    def date_columns(self, columns: list[str]) -> dict[int, str]:
+        return positions(self.procedure_dates, columns)
+
+    def diagnosis_columns(self, columns: list[str]) -> dict[int, str]:
+        return positions(self.diagnosis_codes, columns)
+
+    def missing_columns(self, columns: list[str]) -> list[str]:
+        """The columns this layout needs that the file lacks (by the names a user knows)."""
+        missing = [column for column in self.required_columns() if column not in columns]
+        if not self.procedure_columns(columns):
+            missing.append(" or ".join(shown(way) for way in self.procedure_codes))
+        return missing
+
+    def source_fields(self) -> dict[str, str]:
+        """Staged column -> the file's column a user knows it by (quarantine's `field`)."""
+        staged = {
+            "episode_id": "episode_id",
+            "episode_id_copies": "episode_id",
+            "provider_code": "provider_code",
+            "admission_date_text": "admission_date",
+            "episode_start_text": "episode_start_date",
+            "episode_end_text": "episode_end_date",
+            "sex": "sex",
+            "start_age_text": "start_age",
+        }
+        return {name: self.columns[f] for name, f in staged.items() if f in self.columns}
+
+
+def positions(ways: tuple[tuple[str, ...], ...], columns: list[str]) -> dict[int, str]:
+    """Position -> column, by the first way of naming the file has any column of. In a way,
+    a plain name is the position of its place in the list (the first, 1), and a pattern
+    ({n} or {nn}) the position its number says; plain names come first (parse_layout)."""
+    for way in ways:
+        found = {}
+        for place, name in enumerate(way, start=1):
+            if not PLACEHOLDER.search(name):
+                if name in columns:
+                    found[place] = name
+                continue
+            # split on the placeholder: literal text at even places, the placeholder at odd
+            pattern = "".join(
+                re.escape(part) if place % 2 == 0 else r"(\d{2})" if part == "nn" else r"(\d+)"
+                for place, part in enumerate(PLACEHOLDER.split(name))
+            )
+            for column in columns:
+                match = re.fullmatch(pattern, column)
+                if match and int(match.group(1)) >= 1:
+                    found.setdefault(int(match.group(1)), column)
+        if found:
+            return found
+    return {}
+
+
+def column_name(name: str) -> str:
+    """A column name as files' columns are compared (trimmed, upper case), placeholders
+    ({n}, {nn}) kept."""
+    parts = PLACEHOLDER.split(name.strip())
+    return "".join(part.upper() if place % 2 == 0 else "{" + part + "}"
+                   for place, part in enumerate(parts))  # fmt: skip
+
+
+def shown(way: tuple[str, ...]) -> str:
+    return " + ".join(way)
+
+
+class _Definition(BaseModel):
+    """A layout's TOML, typed: an unknown key or a value of the wrong type is refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    dates: Literal["YYYY-MM-DD", "DD/MM/YYYY"] = "YYYY-MM-DD"
+    episode_id: str = Field(min_length=1)
+    provider_code: str = Field(min_length=1)
+    admission_date: str | None = Field(None, min_length=1)
+    episode_start_date: str = Field(min_length=1)
+    episode_end_date: str = Field(min_length=1)
+    sex: str | None = Field(None, min_length=1)
+    start_age: str | None = Field(None, min_length=1)
+    procedure_codes: list[str | list[str]] = Field(min_length=1)
+    procedure_dates: list[str | list[str]] = []
+    diagnosis_codes: list[str | list[str]] = []
+
+
+def parse_layout(name: str, data: dict, defined_in: str) -> Layout:
+    """One layout from its TOML table, checked: a problem is one line naming where it is
+    defined and the field."""
+    where = f"{defined_in}: layout {name}"
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise UnusableInput(f"{where}: a layout's name is lower case letters, digits and _")
+    try:
+        definition = _Definition.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]  # its msg names the problem, never the value
+        field = ".".join(str(part) for part in first["loc"][:1]) or "(the table)"
+        raise UnusableInput(f"{where}: field {field}: {first['msg']}") from None
+    columns = {
+        f: getattr(definition, f).strip().upper()
+        for f in EPISODE_FIELDS
+        if getattr(definition, f) is not None
+    }
+    named_twice = {c for c in columns.values() if list(columns.values()).count(c) > 1}
+    if named_twice:
+        raise UnusableInput(f"{where}: column {sorted(named_twice)[0]} is named for two fields")
+    numbered = {}
+    for f in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
+        ways = []
+        for entry in getattr(definition, f):
+            way = tuple(column_name(n) for n in ([entry] if isinstance(entry, str) else entry))
+            if not way or not all(way):
+                raise UnusableInput(f"{where}: field {f}: an empty column name")
+            if any(
+                p.group(1) not in ("n", "nn") for p in re.finditer(r"\{([^}]*)\}", "".join(way))
+            ):
+                raise UnusableInput(f"{where}: field {f}: a placeholder other than {{n}} or {{nn}}")
+            if any(len(PLACEHOLDER.findall(n)) > 1 for n in way):
+                raise UnusableInput(f"{where}: field {f}: a name with two placeholders")
+            patterned = [bool(PLACEHOLDER.search(n)) for n in way]
+            if patterned != sorted(patterned):
+                raise UnusableInput(
+                    f"{where}: field {f}: a plain column name after a pattern (plain names "
+                    "are positions 1, 2, ... in order, so they come first)"
+                )
+            ways.append(way)
+        numbered[f] = tuple(ways)
+    return Layout(
+        name=name,
+        title=definition.title,
+        source=definition.source,
+        dates=definition.dates,
+        columns=columns,
+        defined_in=defined_in,
+        **numbered,
+    )
+
+
+def shipped_layouts() -> dict[str, Layout]:
+    """The layouts in data/layouts/, by name (the file's stem)."""
+    layouts = {}
+    for path in sorted(LAYOUTS_DIR.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise UnusableInput(f"{path}: not valid TOML ({error})") from None
+        layouts[path.stem] = parse_layout(path.stem, data, str(path))
+    return layouts
+
+
+def all_layouts(defined: dict, defined_in: str) -> dict[str, Layout]:
+    """The shipped layouts and those `defined` (liver-audit.toml's [layouts.NAME] tables,
+    from `defined_in`); a trust's own may not take a shipped layout's name."""
+    layouts = shipped_layouts()
+    for name, data in defined.items():
+        if name in layouts:
+            raise UnusableInput(
+                f"{defined_in}: layout {name}: a shipped layout has this name; choose another"
+            )
+        if not isinstance(data, dict):
+            raise UnusableInput(f"{defined_in}: layout {name}: must be a table ([layouts.{name}])")
+        layouts[name] = parse_layout(name, data, defined_in)
+    return layouts
+
+
+def recognise(
+    path: Path, columns: list[str], layouts: dict[str, Layout], chosen: str | None
+) -> Layout:
+    """The layout an episode extract is read by: the one named (the setting `layout`), which
+    the file must fit, or the one whose columns it has; none or two is one line saying so."""
+    if chosen is not None:
+        layout = layouts[chosen]
+        missing = layout.missing_columns(columns)
+        if missing:
+            raise UnusableInput(
+                f"{path}: row 0 (header): missing column(s) {', '.join(missing)} (layout {chosen})"
+            )
+        return layout
+    fitting = [layout for layout in layouts.values() if not layout.missing_columns(columns)]
+    if len(fitting) == 1:
+        return fitting[0]
+    if len(fitting) > 1:
+        names = ", ".join(layout.name for layout in fitting)
+        raise UnusableInput(
+            f"{path}: row 0 (header): fits layouts {names}: choose one (--layout NAME)"
+        )
+    # none: say what the nearest one lacks (the shipped HES layout when nothing is nearer)
+    nearest = min(layouts.values(), key=lambda layout: len(layout.missing_columns(columns)))
+    missing = nearest.missing_columns(columns)
+    suffix = "" if len(layouts) == 1 else f" (nearest layout: {nearest.name})"
+    raise UnusableInput(f"{path}: row 0 (header): missing column(s) {', '.join(missing)}{suffix}")
+
+
+def layouts_of(settings) -> dict[str, Layout]:
+    """The layouts a run knows: the shipped ones and the settings' own (liver-audit.toml)."""
+    return all_layouts(settings.layouts, settings.sources["layouts"])
