@@ -623,7 +623,7 @@ def show_rules(folder: Path, cases: bool = False) -> int:
 
 def show_layouts(settings: Settings) -> int:
     """The layouts a run knows: each field's column, the numbered columns, the dates."""
-    from liver_audit.layouts import layouts_of
+    from liver_audit.layouts import layouts_of, shown
 
     for number, layout in enumerate(layouts_of(settings).values()):
         if number:
@@ -635,13 +635,9 @@ def show_layouts(settings: Settings) -> int:
         for field, column in layout.columns.items():
             say(f"  {field:<22}{column}")
         for field in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
-            ways = " or ".join(shown_way(way) for way in getattr(layout, field)) or "(none)"
+            ways = " or ".join(shown(way) for way in getattr(layout, field)) or "(none)"
             say(f"  {field:<22}{ways}")
     return 0
-
-
-def shown_way(way: tuple[str, ...]) -> str:
-    return " + ".join(way)
 
 
 def inspect_input(settings: Settings, path: Path) -> int:

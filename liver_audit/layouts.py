@@ -82,7 +82,10 @@ class Layout:
         """The columns this layout needs that the file lacks (by the names a user knows)."""
         missing = [column for column in self.required_columns() if column not in columns]
         if not self.procedure_columns(columns):
-            missing.append(" or ".join(shown(way) for way in self.procedure_codes))
+            missing.append(
+                " or ".join(shown(way).replace("{nn}", "nn").replace("{n}", "n")
+                            for way in self.procedure_codes)
+            )  # fmt: skip
         return missing
 
     def source_fields(self) -> dict[str, str]:
@@ -103,26 +106,51 @@ class Layout:
 def positions(ways: tuple[tuple[str, ...], ...], columns: list[str]) -> dict[int, str]:
     """Position -> column, by the first way of naming the file has any column of. In a way,
     a plain name is the position of its place in the list (the first, 1), and a pattern
-    ({n} or {nn}) the position its number says; plain names come first (parse_layout)."""
+    ({n} or {nn}) the position its number says; plain names come first (parse_layout). Where
+    two columns give one position the first is taken: recognise refuses such a file."""
     for way in ways:
-        found = {}
-        for place, name in enumerate(way, start=1):
-            if not PLACEHOLDER.search(name):
-                if name in columns:
-                    found[place] = name
-                continue
-            # split on the placeholder: literal text at even places, the placeholder at odd
-            pattern = "".join(
-                re.escape(part) if place % 2 == 0 else r"(\d{2})" if part == "nn" else r"(\d+)"
-                for place, part in enumerate(PLACEHOLDER.split(name))
-            )
-            for column in columns:
-                match = re.fullmatch(pattern, column)
-                if match and int(match.group(1)) >= 1:
-                    found.setdefault(int(match.group(1)), column)
+        found: dict[int, str] = {}
+        for position, column in _matches(way, columns):
+            found.setdefault(position, column)
         if found:
             return found
     return {}
+
+
+def clash(ways: tuple[tuple[str, ...], ...], columns: list[str]) -> str | None:
+    """What makes the file's numbered columns ambiguous by the way it uses, if anything: two
+    columns at one position, or one column at two."""
+    for way in ways:
+        pairs = _matches(way, columns)
+        if not pairs:
+            continue
+        for position, column in pairs:
+            for other_position, other in pairs:
+                if position == other_position and column != other:
+                    return f"columns {column} and {other} are both position {position}"
+                if column == other and position != other_position:
+                    return f"column {column} is both position {position} and {other_position}"
+        return None
+    return None
+
+
+def _matches(way: tuple[str, ...], columns: list[str]) -> list[tuple[int, str]]:
+    """(position, column) for each of the file's columns a way names, in the way's order."""
+    pairs = []
+    for place, name in enumerate(way, start=1):
+        if not PLACEHOLDER.search(name):
+            pairs += [(place, name)] if name in columns else []
+            continue
+        # split on the placeholder: literal text at even places, the placeholder at odd
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else r"(\d{2})" if part == "nn" else r"(\d+)"
+            for i, part in enumerate(PLACEHOLDER.split(name))
+        )
+        for column in columns:
+            match = re.fullmatch(pattern, column)
+            if match and int(match.group(1)) >= 1:
+                pairs.append((int(match.group(1)), column))
+    return pairs
 
 
 def column_name(name: str) -> str:
@@ -190,6 +218,8 @@ def parse_layout(name: str, data: dict, defined_in: str) -> Layout:
                 raise UnusableInput(f"{where}: field {f}: a placeholder other than {{n}} or {{nn}}")
             if any(len(PLACEHOLDER.findall(n)) > 1 for n in way):
                 raise UnusableInput(f"{where}: field {f}: a name with two placeholders")
+            if len(set(way)) < len(way):
+                raise UnusableInput(f"{where}: field {f}: a column named twice")
             patterned = [bool(PLACEHOLDER.search(n)) for n in way]
             if patterned != sorted(patterned):
                 raise UnusableInput(
@@ -248,10 +278,10 @@ def recognise(
             raise UnusableInput(
                 f"{path}: row 0 (header): missing column(s) {', '.join(missing)} (layout {chosen})"
             )
-        return layout
+        return unambiguous(path, layout, columns)
     fitting = [layout for layout in layouts.values() if not layout.missing_columns(columns)]
     if len(fitting) == 1:
-        return fitting[0]
+        return unambiguous(path, fitting[0], columns)
     if len(fitting) > 1:
         names = ", ".join(layout.name for layout in fitting)
         raise UnusableInput(
@@ -267,3 +297,15 @@ def recognise(
 def layouts_of(settings) -> dict[str, Layout]:
     """The layouts a run knows: the shipped ones and the settings' own (liver-audit.toml)."""
     return all_layouts(settings.layouts, settings.sources["layouts"])
+
+
+def unambiguous(path: Path, layout: Layout, columns: list[str]) -> Layout:
+    """The layout, if the file's numbered columns each give one position by it: a column
+    read twice, or two for one position (one of them unread), would lose or merge codes."""
+    for field in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
+        problem = clash(getattr(layout, field), columns)
+        if problem:
+            raise UnusableInput(
+                f"{path}: row 0 (header): {problem} of {field} (layout {layout.name})"
+            )
+    return layout

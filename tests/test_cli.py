@@ -24,7 +24,8 @@ def liver_audit(*args: str, cwd: Path = REPO, stdin: str = "") -> subprocess.Com
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["run"], ["rules"], ["history"], ["sql"], ["config"], ["serve"]]
+    "command",
+    [[], ["run"], ["rules"], ["history"], ["sql"], ["config"], ["serve"], ["layouts"], ["inspect"]],
 )
 def test_every_command_has_help(command):
     result = liver_audit(*command, "--help")
