@@ -655,7 +655,8 @@ def inspect_input(settings: Settings, path: Path) -> int:
     layouts = layouts_of(settings)
     with duckdb.connect() as con:
         file_format = detect_format(path)
-        columns = header_columns(con, path, file_format)
+        written = [name.strip() for name in header_columns(con, path, file_format, upper=False)]
+        columns = [name.upper() for name in written]
         kind = "theatre_records" if looks_like_theatre(columns, layouts) else "episode_extract"
         _, layout = inspect_file(con, path, kind, layouts, settings.layout)
         rows = data_rows(con, path, file_format)
@@ -663,23 +664,21 @@ def inspect_input(settings: Settings, path: Path) -> int:
     if layout is None:
         say("theatre records: EPIKEY, OPDATE, APPROACH (load with --theatre)")
         return 0
+    as_written = dict(zip(columns, written, strict=True))  # as the file's header writes them
     say(f"episode extract, layout {layout.name}: {layout.title}")
     say(f"  dates read as {layout.dates}")
     for field, column in layout.columns.items():
-        say(f"  {field:<22}{column}")
-    for label, found in (
-        ("procedure_codes", layout.procedure_columns(columns)),
-        ("procedure_dates", layout.date_columns(columns)),
-        ("diagnosis_codes", layout.diagnosis_columns(columns)),
-    ):
+        say(f"  {field:<22}{as_written[column]}")
+    numbered = {
+        "procedure_codes": layout.procedure_columns(columns),
+        "procedure_dates": layout.date_columns(columns),
+        "diagnosis_codes": layout.diagnosis_columns(columns),
+    }
+    for field, found in numbered.items():
+        found = {position: as_written[column] for position, column in found.items()}
         shown = f"{len(found)} positions, {positions_range(found)}" if found else "none"
-        say(f"  {label:<22}{shown}")
-    read = set(layout.columns.values()) | {
-        column
-        for found in (layout.procedure_columns(columns), layout.date_columns(columns),
-                      layout.diagnosis_columns(columns))
-        for column in found.values()
-    }  # fmt: skip
+        say(f"  {field:<22}{shown}")
+    read = {*layout.columns.values(), *(c for found in numbered.values() for c in found.values())}
     say(f"  not read: {len([c for c in columns if c not in read])} columns (kept as delivered)")
     return 0
 

@@ -39,8 +39,9 @@ def test_inspect_says_the_layout_and_what_would_load_and_no_value(tmp_path):
     assert lines[0] == f"{extract}: pipe, 28 columns, 86 data rows"
     assert lines[1] == "episode extract, layout our_pas: Our PAS extract (SUS-style names)"
     assert "  dates read as DD/MM/YYYY" in lines
-    assert re.search(r"procedure_codes +8 positions, 1-8 \(PRIMARY PROCEDURE \(OPCS\) \.\.\. "
-                     r"PROCEDURE 8 \(OPCS\)\)", result.stdout)  # fmt: skip
+    assert re.search(r"episode_id +Episode Number\n", result.stdout)  # as the header writes it
+    assert re.search(r"procedure_codes +8 positions, 1-8 \(Primary Procedure \(OPCS\) \.\.\. "
+                     r"Procedure 8 \(OPCS\)\)", result.stdout)  # fmt: skip
     assert re.search(r"diagnosis_codes +3 positions, 1-3", result.stdout)
     assert "not read: 2 columns" in result.stdout
     episode_ids = set(re.findall(r"\b\d{12}\b", extract.read_text()))
