@@ -15,18 +15,8 @@ from liver_audit import ROOT
 from liver_audit.errors import UnusableInput
 
 LAYOUTS_DIR = ROOT / "data" / "layouts"
-# The warehouse's episode fields a layout maps, in the order the staging queries read them
-# (the file's column for each; fields marked required must be named by every layout).
-EPISODE_FIELDS = {
-    "episode_id": True,
-    "provider_code": True,
-    "admission_date": False,
-    "episode_start_date": True,
-    "episode_end_date": True,
-    "sex": False,
-    "start_age": False,
-}
-# The fixed names of the staging view (extracts.py) for each field
+# The warehouse's episode fields a layout maps (which are required: _Definition), and the
+# fixed name the staging view (extracts.py) gives each, in the order sql/ reads them.
 STAGED_NAMES = {
     "episode_id": "epikey",
     "provider_code": "procode3",
@@ -37,7 +27,6 @@ STAGED_NAMES = {
     "start_age": "startage",
 }
 DATE_FIELDS = ("admission_date", "episode_start_date", "episode_end_date")
-DATE_FORMATS = ("YYYY-MM-DD", "DD/MM/YYYY")
 PLACEHOLDER = re.compile(r"\{(nn|n)\}")
 
 
@@ -199,7 +188,7 @@ def parse_layout(name: str, data: dict, defined_in: str) -> Layout:
         raise UnusableInput(f"{where}: field {field}: {first['msg']}") from None
     columns = {
         f: getattr(definition, f).strip().upper()
-        for f in EPISODE_FIELDS
+        for f in STAGED_NAMES
         if getattr(definition, f) is not None
     }
     named_twice = {c for c in columns.values() if list(columns.values()).count(c) > 1}
