@@ -2,7 +2,7 @@
 `review` loads each row or refuses it in one line naming its sheet and row, never a value."""
 
 import openpyxl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from liver_audit.review import (
@@ -39,9 +39,7 @@ def test_any_cells_load_or_are_refused_in_one_line(tmp_path, rows):
     sheet.append(["outcome", VERDICT_HEADER, COMMENT_HEADER, KEY_HEADER])
     for verdict, comment, key in rows:
         sheet.append(["x", verdict, comment, key])
-    for cell in (c for row in sheet.iter_rows(min_row=2) for c in row):
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"  # typed text, as Excel keeps it; openpyxl makes it a formula
+    typed_as_text(sheet)
     path = tmp_path / "returned.xlsx"
     workbook.save(path)
     con = connect(":memory:")
@@ -62,6 +60,7 @@ def test_any_cells_load_or_are_refused_in_one_line(tmp_path, rows):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+@example(cells=[(None, "=0")])  # a comment openpyxl would write as a formula
 @given(cells=st.lists(st.tuples(st.one_of(CELL, st.sampled_from(SAMPLE_VERDICTS)), CELL),
                       min_size=1, max_size=6))  # fmt: skip
 def test_any_verdict_or_comment_on_a_real_finding_loads_or_is_refused(tmp_path, cells):
@@ -87,6 +86,7 @@ def test_any_verdict_or_comment_on_a_real_finding_loads_or_is_refused(tmp_path, 
     sheet.append(["outcome", VERDICT_HEADER, COMMENT_HEADER, KEY_HEADER])
     for (verdict, comment), (key, _) in zip(cells, keys, strict=False):
         sheet.append(["x", verdict, comment, key])
+    typed_as_text(sheet)
     path = tmp_path / "returned.xlsx"
     workbook.save(path)
     loaded, refused = review(con, path, "tester")
@@ -98,3 +98,12 @@ def test_any_verdict_or_comment_on_a_real_finding_loads_or_is_refused(tmp_path, 
         valid += verdict in (SAMPLE_VERDICTS if severity == "pass" else VERDICTS)
     assert (loaded, len(refused)) == (valid, answered - valid)
     assert all("\n" not in line for line in refused)
+
+
+def typed_as_text(sheet) -> None:
+    """Cells whose text starts with = as an auditor's typed text, as Excel keeps it (openpyxl
+    would write them as formulas, which a returned worklist's cells are not: hypothesis found
+    `=0`, a comment that read back as no comment)."""
+    for cell in (c for row in sheet.iter_rows(min_row=2) for c in row):
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
