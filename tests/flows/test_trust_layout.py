@@ -14,6 +14,8 @@ from liver_audit.config import load_settings
 from tests.conftest import SAMPLE
 from tests.flows.test_golden import GOLDEN
 
+pytestmark = pytest.mark.slow  # a second real flow run beside the golden one: make test-all (CI)
+
 LAYOUT = """
 [layouts.our_pas]
 title = "Our PAS extract (SUS-style names)"
