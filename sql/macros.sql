@@ -47,6 +47,31 @@ create or replace temp macro opcs4_code_4(code) as
 create or replace temp macro opcs4_code(code_text) as
     opcs4_code_4(replace(replace(replace(upper(code_text), '.', ''), ' ', ''), chr(9), ''));
 
+-- The rows of `codes` (procedures or diagnoses: one per episode, position and code) of the
+-- episodes in scope of the code checks (episodes_in_scope), with liver_episode (one of the
+-- episodes to assess): those of the episodes to assess and, with code_check_scope
+-- all_episodes, every row the files to assess loaded (an episode's rows carry the file_id of
+-- the file that delivered it, as the episode does). Found by file, not by joining every
+-- episode of a national year: the table is scanned once, probing a handful of files and
+-- liver episodes. Read by sql/procedures_in_scope.sql and sql/diagnoses_in_scope.sql.
+create or replace temp macro codes_in_scope(codes) as table
+    select *, true as liver_episode,
+    from query_table(codes)
+    semi join (
+        -- (all_episodes: those a file to assess did not load, but whose theatre record it
+        -- delivered)
+        select episode_id from episodes_to_assess
+        where (select code_check_scope from assessment_settings) <> 'all_episodes'
+            or file_id not in (select file_id from files_to_assess)
+    ) using (episode_id)
+
+    union all
+
+    select *, episode_id in (select episode_id from episodes_to_assess) as liver_episode,
+    from query_table(codes)
+    where (select code_check_scope from assessment_settings) = 'all_episodes'
+        and file_id in (select file_id from files_to_assess);
+
 -- A DD/MM/YYYY date (a layout whose dates are so written, liver_audit/layouts.py) as HES
 -- writes dates, YYYY-MM-DD; any other text as it is, for hes_date and the checks to judge.
 create or replace temp macro dmy_as_iso(date_text) as

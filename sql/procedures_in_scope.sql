@@ -5,28 +5,13 @@
 -- is null with no such day; opcs_version_assumed is then the latest version. With
 -- code_check_scope = all_episodes this is every procedure of a national year
 -- (procedures_to_assess adds the runs and groups for the episodes to assess only): found
--- as diagnoses_in_scope finds diagnoses, by file, and an episode's dates looked up only
--- where they decide the day.
+-- by file (codes_in_scope, sql/macros.sql), and an episode's dates looked up only where
+-- they decide the day.
 with
 
+-- (as diagnoses_in_scope finds diagnoses: codes_in_scope, sql/macros.sql)
 in_scope as (
-    select procedures.*, true as liver_episode,
-    from procedures
-    semi join (
-        -- (all_episodes: those a file to assess did not load, but whose theatre record it delivered)
-        select episode_id from episodes_to_assess
-        where (select code_check_scope from assessment_settings) <> 'all_episodes'
-            or file_id not in (select file_id from files_to_assess)
-    ) using (episode_id)
-
-    union all
-
-    select
-        procedures.*,
-        procedures.episode_id in (select episode_id from episodes_to_assess) as liver_episode,
-    from procedures
-    where (select code_check_scope from assessment_settings) = 'all_episodes'
-        and procedures.file_id in (select file_id from files_to_assess)
+    select * from codes_in_scope('procedures')
 ),
 
 -- (the dates of the episodes whose dates decide a day: with procedure_date, those with a
