@@ -23,7 +23,7 @@ import pyarrow.parquet
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
-from liver_audit.layouts import DATE_FIELDS, STAGED_NAMES, Layout, positions
+from liver_audit.layouts import DATE_FIELDS, STAGED_NAMES, Layout, as_said, positions
 from liver_audit.warehouse import clear_left_by_ended_processes, sql, sql_literal
 
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
@@ -148,7 +148,7 @@ def check_theatre_columns(path: Path, columns: list[str], layouts: dict[str, Lay
     episode extract given as --theatre."""
     missing = [column for column in THEATRE_COLUMNS if column not in columns]
     named = [
-        way[-1].replace("{nn}", "nn").replace("{n}", "n")
+        as_said(way[-1])
         for layout in layouts.values()
         for way in layout.procedure_codes
         if positions((way,), columns)

@@ -72,8 +72,7 @@ class Layout:
         missing = [column for column in self.required_columns() if column not in columns]
         if not self.procedure_columns(columns):
             missing.append(
-                " or ".join(shown(way).replace("{nn}", "nn").replace("{n}", "n")
-                            for way in self.procedure_codes)
+                " or ".join(as_said(shown(way)) for way in self.procedure_codes)
             )  # fmt: skip
         return missing
 
@@ -152,6 +151,11 @@ def column_name(name: str) -> str:
 
 def shown(way: tuple[str, ...]) -> str:
     return " + ".join(way)
+
+
+def as_said(name: str) -> str:
+    """A pattern as messages name numbered columns: OPERTN_4_{nn} -> OPERTN_4_nn."""
+    return name.replace("{nn}", "nn").replace("{n}", "n")
 
 
 class _Definition(BaseModel):
