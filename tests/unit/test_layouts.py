@@ -162,6 +162,7 @@ def test_positions_are_the_files_columns_at_positions_from_1(names, columns):
         layout = parse_layout("ours", TRUST | {"procedure_codes": [names]}, "t.toml")
     except UnusableInput:
         return
+    columns = [column.strip().upper() for column in columns]  # as a file's header is read
     found = layout.procedure_columns(columns)
     assert all(position >= 1 and column in columns for position, column in found.items())
     try:  # a file whose columns are ambiguous by the layout is refused, never read
@@ -181,7 +182,7 @@ def test_positions_are_the_files_columns_at_positions_from_1(names, columns):
                 ),
                 c,
             )
-            for name in names
+            for name in layout.procedure_codes[0]  # the names as the layout holds them
         )
     ]
     assert set(found.values()) >= set(numbered)  # every column a name matches is read
