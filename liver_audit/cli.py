@@ -658,7 +658,7 @@ def inspect_input(settings: Settings, path: Path) -> int:
         written = [name.strip() for name in header_columns(con, path, file_format, upper=False)]
         columns = [name.upper() for name in written]
         kind = "theatre_records" if looks_like_theatre(columns, layouts) else "episode_extract"
-        _, layout = inspect_file(con, path, kind, layouts, settings.layout)
+        _, layout, kind = inspect_file(con, path, kind, layouts, settings.layout)
         rows = data_rows(con, path, file_format)
     say(f"{path}: {file_format}, {len(columns)} columns, {rows:,} data rows")
     if layout is None:
@@ -701,12 +701,14 @@ def positions_range(found: dict[int, str]) -> str:
 def data_rows(con, path: Path, file_format: str) -> int:
     """The file's data rows: a Parquet file's metadata, a text file's non-blank lines after
     the header (as a run counts them, before it reads them)."""
+    from liver_audit.extracts import compression
     from liver_audit.warehouse import sql
 
     if file_format == "parquet":
         query = "select coalesce(sum(num_rows), 0) from parquet_file_metadata($path)"
         return con.execute(query, {"path": str(path)}).fetchall()[0][0]
-    return con.execute(sql("text_data_lines"), {"path": str(path)}).fetchall()[0][0]
+    params = {"path": str(path), "compression": compression(path)}
+    return con.execute(sql("text_data_lines"), params).fetchall()[0][0]
 
 
 def entry_point() -> None:

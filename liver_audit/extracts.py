@@ -6,6 +6,7 @@ read the file's columns through a view with fixed names.
 """
 
 import csv
+import gzip
 import hashlib
 import os
 import re
@@ -23,7 +24,15 @@ import pyarrow.parquet
 
 from liver_audit.config import private_mode
 from liver_audit.errors import UnusableInput
-from liver_audit.layouts import DATE_FIELDS, STAGED_NAMES, Layout, as_said, positions
+from liver_audit.layouts import (
+    DATE_FIELDS,
+    ID_SEPARATOR,
+    LONG_KINDS,
+    STAGED_NAMES,
+    Layout,
+    as_said,
+    positions,
+)
 from liver_audit.warehouse import clear_left_by_ended_processes, sql, sql_literal
 
 DELIMITERS = {"|": "pipe", ",": "comma", "\t": "tab"}
@@ -39,6 +48,15 @@ EXTRA_DIAGNOSES_TYPE = "struct(position integer, code_text varchar)[]"
 # Stands in for a CR inside a line while DuckDB reads a file with stray CRs (a private-use
 # character, UTF-8): DuckDB's reader takes any CR for a line end.
 CR_MARK = "\ue00d".encode()
+# Each file kind's view sql/ stages from, and its table of lines set aside: a long layout's
+# files are read side by side on one connection, each with its own.
+STAGING_VIEWS = {
+    "episode_extract": ("raw_episodes", "raw_malformed_lines"),
+    "theatre_records": ("raw_theatre_records", "raw_malformed_lines"),
+    "episode_procedures": ("raw_procedure_rows", "raw_malformed_procedure_lines"),
+    "episode_diagnoses": ("raw_diagnosis_rows", "raw_malformed_diagnosis_lines"),
+}
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -59,14 +77,35 @@ class RawFile:
     copying: Future | None = field(default=None, repr=False)  # the copy, while under way
     written: list[str] = field(default_factory=list)  # the column names as the header has them
 
+    @property
+    def malformed(self) -> str:
+        """The temporary table of its lines set aside (malformed), on the loading connection."""
+        return STAGING_VIEWS[self.kind][1]
+
+
+def open_delivered(path: Path):
+    """The file's bytes to read, decompressed if it is gzip (UK Biobank delivers so)."""
+    with open(path, "rb") as file:
+        compressed = file.read(2) == GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def compression(path: Path) -> str:
+    """DuckDB's read_csv compression for the file: by its bytes, whatever its name."""
+    with open(path, "rb") as file:
+        return "gzip" if file.read(2) == GZIP_MAGIC else "none"
+
 
 def detect_format(path: Path) -> str:
     """parquet, or the delimiter of a text file's header: pipe, comma or tab."""
     try:
-        with open(path, "rb") as file:
+        with open_delivered(path) as file:
             head = file.read(1 << 16)
     except OSError as error:
-        raise UnusableInput(f"{path}: cannot read ({error.strerror})") from None
+        reason = error.strerror or "not valid gzip"
+        raise UnusableInput(f"{path}: cannot read ({reason})") from None
+    except EOFError:
+        raise UnusableInput(f"{path}: cannot read (gzip file cut short)") from None
     if head.startswith(b"PAR1"):
         return "parquet"
     if not head.strip():
@@ -107,7 +146,7 @@ def header_columns(
 
 def text_header(path: Path, file_format: str) -> list[str]:
     """A delimited file's header as written."""
-    with open(path, "rb") as file:
+    with open_delivered(path) as file:
         line = file.readline()
     try:
         text = line.decode("utf-8-sig")
@@ -182,7 +221,7 @@ def check_has_rows(con: duckdb.DuckDBPyConnection, path: Path, file_format: str)
             raise unreadable_parquet(path, error) from None
         empty = not rows
     else:
-        with open(path, "rb") as file:
+        with open_delivered(path) as file:
             file.readline()
             head = file.read(1 << 16)
         empty = len(head) < 1 << 16 and not head.strip(b"\r\n")
@@ -240,7 +279,7 @@ def _delimiter(file_format: str) -> str:
 # the file cannot make DuckDB misjudge the whole file's dialect.
 READ_CSV = (
     "read_csv({path}, header = true, auto_detect = false, columns = {columns}, "
-    "delim = {delim}, quote = '\"', escape = '\"'{options})"
+    "delim = {delim}, quote = '\"', escape = '\"', compression = {compression}{options})"
 )
 # Lines that do not split into the header's columns go to raw_rejects, with line numbers.
 STORE_REJECTS = (
@@ -261,7 +300,9 @@ def keep_delivered(raw: RawFile, folder: Path | None) -> None:
         raw.kept = raw.path
         return
     folder.mkdir(mode=private_mode(folder=True), parents=True, exist_ok=True)
-    suffix = ".parquet" if raw.file_format == "parquet" else ".txt"
+    suffix = {"parquet": ".parquet", "gzip": ".gz"}.get(
+        "parquet" if raw.file_format == "parquet" else compression(raw.path), ".txt"
+    )
     raw.kept = folder / f"{raw.raw_table}{suffix}"
     raw.copying = _COPYING.submit(_copy_private, raw.path, raw.kept)
 
@@ -283,7 +324,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
     rows read and lines set aside must make them up. A file with no data rows is refused."""
     con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
     con.execute(
-        "create or replace temp table raw_malformed_lines (source_row bigint, error_type varchar)"
+        f"create or replace temp table {raw.malformed} (source_row bigint, error_type varchar)"
     )
     try:
         if raw.file_format == "parquet":
@@ -320,9 +361,9 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
                 with _without_stray_crs(raw) as copy:
                     rows, lines = _read_text(con, raw, names, copy)
                     _restore_crs(con, raw)
-            raw.malformed_lines = con.execute(
-                "select count(*) from raw_malformed_lines"
-            ).fetchall()[0][0]
+            raw.malformed_lines = con.execute(f"select count(*) from {raw.malformed}").fetchall()[
+                0
+            ][0]
             # rowid follows file order: the table was committed on its own, and DuckDB
             # preserves insertion order (its default, which must stay on: the setting is the
             # whole database's, and loads run side by side).
@@ -402,7 +443,7 @@ def drop_stage_input(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
 
 
 def _staging_view(raw: RawFile) -> str:
-    return "raw_theatre_records" if raw.kind == "theatre_records" else "raw_episodes"
+    return STAGING_VIEWS[raw.kind][0]
 
 
 def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]:
@@ -429,6 +470,8 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
             f"dmy_as_iso({value(name)})" if layout.dates == "DD/MM/YYYY" and name else value(name)
         )
 
+    if layout.shape == "long":
+        return _long_columns(raw, value, date)
     procedures = layout.procedure_columns(raw.columns)
     dates = layout.date_columns(raw.columns)
     selects = [
@@ -467,12 +510,60 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
     return selects
 
 
+def _long_columns(raw: RawFile, value, date) -> list[str]:
+    """A long layout's file under the fixed names sql/ reads: an episodes file as an episode
+    extract with no codes (sql/stg_episodes_codes.sql adds them from the other files), a
+    procedures or diagnoses file as one code per row."""
+    layout = raw.layout
+    table = layout.tables[{v: k for k, v in LONG_KINDS.items()}[raw.kind]]
+    parts = [value(name) for name in table["episode_id"]]
+    # A composite id (eid + ins_index) is missing if a part is; a part holding the separator
+    # would make two ids read as one, so it makes the id missing too (no such id is known).
+    episode_id = parts[0] if len(parts) == 1 else (
+        "case when " + " or ".join(
+            f"hes_text({p}) is null or contains({p}, {sql_literal(ID_SEPARATOR)})" for p in parts
+        ) + f" then null else concat_ws({sql_literal(ID_SEPARATOR)}, "
+        + ", ".join(f"hes_text({p})" for p in parts) + ") end"
+    )  # fmt: skip
+    if raw.kind == "episode_extract":
+        provider = (
+            sql_literal(layout.provider) if layout.provider else value(table["provider_code"])
+        )
+        selects = [
+            f"{episode_id} as epikey",
+            f"{provider} as procode3",
+            *(f"{date(table[f])} as {STAGED_NAMES[f]}" for f in DATE_FIELDS),
+            f"{value(table['sex'])} as sex",
+            f"{value(table['start_age'])} as startage",
+        ]
+        selects += [f"null::varchar as diag_{p:02d}" for p in range(1, HES_DIAGNOSES + 1)]
+        selects.append(f"null::{EXTRA_DIAGNOSES_TYPE} as extra_diagnoses")
+        for p in range(1, HES_POSITIONS + 1):
+            selects += [f"null::varchar as opertn_{p:02d}", f"null::varchar as opdate_{p:02d}"]
+        selects.append(f"null::{EXTRA_POSITIONS_TYPE} as extra_positions")
+        return selects
+    codes = [value(name) for name in table["code"]]
+    code = codes[0] if len(codes) == 1 else (
+        f"nullif(concat({', '.join(f'hes_text({c})' for c in codes)}), '')"
+    )  # fmt: skip
+    selects = [
+        f"{episode_id} as epikey",
+        f"{value(table['position'])} as position_text",
+        f"{table['first_position']} as first_position",
+        f"{code} as code_text",
+    ]
+    if raw.kind == "episode_procedures":
+        selects.append(f"{date(table.get('date'))} as procedure_date_text")
+    return selects
+
+
 def _read_csv(path: Path, file_format: str, names: list[str], options: str = "") -> str:
     columns = "{" + ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in names) + "}"
     return READ_CSV.format(
         path=sql_literal(path),
         columns=columns,
         delim=sql_literal(_delimiter(file_format)),
+        compression=sql_literal(compression(path)),
         options=options,
     )
 
@@ -493,7 +584,7 @@ def _read_text(
         con.execute("drop table if exists raw_rejects; drop table if exists raw_reject_scans")
         con.execute(stage_input + _read_csv(source, raw.file_format, names, STORE_REJECTS))
         # DuckDB may record several errors for one line: one quarantine row each line.
-        con.execute(sql("raw_malformed_lines"))
+        con.execute(f"insert into {raw.malformed} {sql('raw_malformed_lines')}")
     rows = con.execute(f"select count(*) from {raw.stage_input}").fetchall()[0][0]
     return rows, _data_lines(con, source)
 
@@ -502,14 +593,15 @@ def _data_lines(con: duckdb.DuckDBPyConnection, source: Path) -> int:
     """The file's non-blank lines after the header, counted every time: a stray quote can
     merge lines into one row without any error (0.3 s a million rows)."""
     query = sql("text_data_lines")
+    params = {"path": str(source), "compression": compression(source)}
     try:
-        return con.execute(query, {"path": str(source)}).fetchall()[0][0]
+        return con.execute(query, params).fetchall()[0][0]
     except duckdb.InvalidInputException:  # a line that is not UTF-8: counted from the rejects
         con.execute("drop table if exists raw_line_rejects; drop table if exists raw_line_scans")
         rejects = ", store_rejects = true, rejects_table = 'raw_line_rejects', "
         rejects += "rejects_scan = 'raw_line_scans'"
         query = query.replace("strict_mode = false", "strict_mode = false" + rejects)
-        lines = con.execute(query, {"path": str(source)}).fetchall()[0][0]
+        lines = con.execute(query, params).fetchall()[0][0]
         return (
             lines
             + con.execute("select count(distinct line) from raw_line_rejects").fetchall()[0][0]
@@ -525,7 +617,7 @@ def _merged_lines(con: duckdb.DuckDBPyConnection, raw: RawFile, lines: int, rows
         for name in text_fields(con, raw.stage_input)
     )
     first = con.execute(
-        f"select least((select min(source_row) from raw_malformed_lines), "
+        f"select least((select min(source_row) from {raw.malformed}), "
         f"(select min(source_row) from (select {_source_row(raw)} as source_row, * "
         f"from {raw.stage_input}) where {line_end}))"
     ).fetchall()[0][0]
@@ -552,7 +644,7 @@ def _without_stray_crs(raw: RawFile) -> Iterator[Path]:
     handle, name = tempfile.mkstemp(prefix=f".lines-{os.getpid()}-", suffix=".txt", dir=folder)
     copy = Path(name)
     try:
-        with open(raw.path, "rb") as source, os.fdopen(handle, "wb") as target:
+        with open_delivered(raw.path) as source, os.fdopen(handle, "wb") as target:
             held = b""
             while chunk := source.read(1 << 22):
                 chunk = held + chunk
@@ -593,6 +685,6 @@ def _source_row(raw: RawFile) -> str:
         return "rowid + 1"
     return (
         "rowid + 1 + (select count(*) from (select source_row, row_number() over "
-        "(order by source_row) as nth from raw_malformed_lines) as skipped "
+        f"(order by source_row) as nth from {raw.malformed}) as skipped "
         "where skipped.source_row - skipped.nth < rowid + 1)"
     )

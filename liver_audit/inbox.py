@@ -108,7 +108,9 @@ def plan_deliveries(
         try:
             check_file_name(path)
             delivery.kind = kind or file_kind(con, path, layouts)
-            _, delivery.layout = inspect_file(con, path, delivery.kind, layouts, layout)
+            _, delivery.layout, delivery.kind = inspect_file(
+                con, path, delivery.kind, layouts, layout
+            )
             delivery.sha256 = start_hashing(path).result()
         except (UnusableInput, OSError) as error:
             delivery.action = "refuse"

@@ -5,11 +5,11 @@ A file is read by the layout whose columns it has (recognise), or the one the se
 
 import re
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from liver_audit import ROOT
 from liver_audit.errors import UnusableInput
@@ -27,6 +27,15 @@ STAGED_NAMES = {
     "start_age": "startage",
 }
 DATE_FIELDS = ("admission_date", "episode_start_date", "episode_end_date")
+# A long layout's files, each one table of it: the file kind each is loaded as. A file is
+# the first of these whose columns it has (a procedures file may carry the episode's dates).
+LONG_KINDS = {
+    "procedures": "episode_procedures",
+    "diagnoses": "episode_diagnoses",
+    "episodes": "episode_extract",
+}
+# The parts of a composite episode id (UK Biobank's eid + ins_index) are joined so.
+ID_SEPARATOR = ":"
 PLACEHOLDER = re.compile(r"\{(nn|n)\}")
 
 
@@ -45,6 +54,10 @@ class Layout:
     procedure_dates: tuple[tuple[str, ...], ...]
     diagnosis_codes: tuple[tuple[str, ...], ...]
     defined_in: str  # the file that defines it
+    shape: str = "wide"  # wide: one row per episode; long: a file per table (`tables`)
+    # long: each table's columns, by field: "episodes", "procedures", "diagnoses" (_Long*)
+    tables: dict = field(default_factory=dict)
+    provider: str | None = None  # the provider code every episode gets, where no column has it
 
     def as_parameter(self) -> dict:
         """As a flow parameter (JSON): a fanned-out file's layout reaches its worker so."""
@@ -55,8 +68,24 @@ class Layout:
         ways = ("procedure_codes", "procedure_dates", "diagnosis_codes")
         return cls(**{k: tuple(map(tuple, v)) if k in ways else v for k, v in value.items()})
 
-    def required_columns(self) -> list[str]:
-        return list(self.columns.values())
+    def required_columns(self, table: str = "episodes") -> list[str]:
+        if self.shape == "wide":
+            return list(self.columns.values())
+        return _table_columns(self.tables[table])
+
+    def table_of(self, columns: list[str]) -> str | None:
+        """A long layout's table whose columns the file has (None: none of them)."""
+        for table in LONG_KINDS:
+            if table in self.tables and not self._lacks(table, columns):
+                return table
+        return None
+
+    def kind_of(self, columns: list[str]) -> str:
+        """The file kind a file this layout fits is loaded as."""
+        return "episode_extract" if self.shape == "wide" else LONG_KINDS[self.table_of(columns)]
+
+    def _lacks(self, table: str, columns: list[str]) -> list[str]:
+        return [column for column in self.required_columns(table) if column not in columns]
 
     def procedure_columns(self, columns: list[str]) -> dict[int, str]:
         return positions(self.procedure_codes, columns)
@@ -68,7 +97,10 @@ class Layout:
         return positions(self.diagnosis_codes, columns)
 
     def missing_columns(self, columns: list[str]) -> list[str]:
-        """The columns this layout needs that the file lacks (by the names a user knows)."""
+        """The columns this layout needs that the file lacks (by the names a user knows); a
+        long layout's, those of its nearest table."""
+        if self.shape == "long":
+            return self._lacks(self._nearest_table(columns), columns)
         missing = [column for column in self.required_columns() if column not in columns]
         if not self.procedure_columns(columns):
             missing.append(
@@ -76,8 +108,35 @@ class Layout:
             )  # fmt: skip
         return missing
 
-    def source_fields(self) -> dict[str, str]:
-        """Staged column -> the file's column a user knows it by (quarantine's `field`)."""
+    def nearness(self, columns: list[str]) -> tuple[int, bool, int]:
+        """How near the file is to fitting: the layout's columns it has, then a wide layout
+        (an episode extract is the usual file), then fewest lacking (a long layout's, by its
+        nearest table)."""
+        if self.shape == "long":
+            table = self._nearest_table(columns)
+            lacking = len(self._lacks(table, columns))
+            return len(self.required_columns(table)) - lacking, False, -lacking
+        lacking = len(self.missing_columns(columns))
+        return len(self.required_columns()) + 1 - lacking, True, -lacking
+
+    def _nearest_table(self, columns: list[str]) -> str:
+        def nearness(table: str) -> tuple[int, int]:
+            lacking = len(self._lacks(table, columns))
+            return len(self.required_columns(table)) - lacking, -lacking
+
+        return max((t for t in LONG_KINDS if t in self.tables), key=nearness)
+
+    def source_fields(self, table: str = "episodes") -> dict[str, str]:
+        """Staged column -> the file's column(s) a user knows it by (quarantine's `field`):
+        an episode extract's, or a long layout's table's."""
+        if self.shape == "wide":
+            named = self.columns
+        else:
+            named = {
+                name: " + ".join([value] if isinstance(value, str) else value)
+                for name, value in self.tables[table].items()
+                if name != "first_position" and value is not None
+            }
         staged = {
             "episode_id": "episode_id",
             "episode_id_copies": "episode_id",
@@ -87,8 +146,13 @@ class Layout:
             "episode_end_text": "episode_end_date",
             "sex": "sex",
             "start_age_text": "start_age",
+            "position_text": "position",
+            "position_copies": "position",
+            "procedure_code": "code",
+            "procedure_date_text": "date",
+            "diagnosis_code_text": "code",
         }
-        return {name: self.columns[f] for name, f in staged.items() if f in self.columns}
+        return {name: named[f] for name, f in staged.items() if f in named}
 
 
 def positions(ways: tuple[tuple[str, ...], ...], columns: list[str]) -> dict[int, str]:
@@ -158,16 +222,35 @@ def as_said(name: str) -> str:
     return name.replace("{nn}", "nn").replace("{n}", "n")
 
 
-class _Definition(BaseModel):
-    """A layout's TOML, typed: an unknown key or a value of the wrong type is refused."""
+Column = Field(min_length=1)
 
+
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
+
+class _Provider(_Strict):
+    """An episode's provider: the column that holds it, or one code for every episode
+    (`provider`), for data that carries none (CPRD's HES APC has no provider column)."""
+
+    provider_code: str | None = Field(None, min_length=1)
+    provider: str | None = Field(None, pattern=r"^[A-Z0-9]{3,5}$")
+
+    @model_validator(mode="after")
+    def _one_provider(self):
+        if (self.provider_code is None) == (self.provider is None):
+            raise ValueError("give provider_code (a column) or provider (one code), not both")
+        return self
+
+
+class _Definition(_Provider):
+    """A layout's TOML, typed: an unknown key or a value of the wrong type is refused."""
+
+    shape: Literal["wide"] = "wide"
     title: str = Field(min_length=1)
     source: str = Field(min_length=1)
     dates: Literal["YYYY-MM-DD", "DD/MM/YYYY"] = "YYYY-MM-DD"
     episode_id: str = Field(min_length=1)
-    provider_code: str = Field(min_length=1)
     admission_date: str | None = Field(None, min_length=1)
     episode_start_date: str = Field(min_length=1)
     episode_end_date: str = Field(min_length=1)
@@ -178,18 +261,112 @@ class _Definition(BaseModel):
     diagnosis_codes: list[str | list[str]] = []
 
 
+class _LongEpisodes(_Provider):
+    """A long layout's episodes file: one row per episode. Its id may take several columns
+    (UK Biobank: eid and ins_index)."""
+
+    episode_id: list[str] = Field(min_length=1)
+    admission_date: str | None = Field(None, min_length=1)
+    episode_start_date: str = Field(min_length=1)
+    episode_end_date: str = Field(min_length=1)
+    sex: str | None = Field(None, min_length=1)
+    start_age: str | None = Field(None, min_length=1)
+
+
+class _LongCodes(_Strict):
+    """A long layout's procedures or diagnoses file: one row per code, with its episode's
+    id, its position (counted from first_position: UK Biobank's arr_index from 0) and the
+    code (several columns are joined: CPRD's ICD and ICDx)."""
+
+    episode_id: list[str] = Field(min_length=1)
+    position: str = Field(min_length=1)
+    first_position: Literal[0, 1] = 1
+    code: str | list[str] = Field(min_length=1)
+
+
+class _LongProcedures(_LongCodes):
+    date: str | None = Field(None, min_length=1)
+
+
+class _LongDefinition(_Strict):
+    shape: Literal["long"]
+    title: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    dates: Literal["YYYY-MM-DD", "DD/MM/YYYY"] = "YYYY-MM-DD"
+    episodes: _LongEpisodes
+    procedures: _LongProcedures
+    diagnoses: _LongCodes | None = None
+
+
+def _parse_long(name: str, data: dict, defined_in: str) -> Layout:
+    """A long layout: a file per table, each recognised by its columns."""
+    where = f"{defined_in}: layout {name}"
+    definition = _validated(_LongDefinition, data, where)
+    tables = {}
+    for table in LONG_KINDS:
+        part = getattr(definition, table)
+        if part is None:
+            continue
+        columns = {}
+        for f, value in part.model_dump().items():
+            if value is None or f in ("provider", "first_position"):
+                columns[f] = value
+                continue
+            names = [value] if isinstance(value, str) else value
+            if any("{" in n or "}" in n or not n.strip() for n in names):
+                raise UnusableInput(f"{where}: field {table}.{f}: a column name, no placeholder")
+            names = [n.strip().upper() for n in names]
+            columns[f] = names if f in ("episode_id", "code") else names[0]
+        columns.pop("provider", None)
+        tables[table] = columns
+        named = [c for c in _table_columns(columns) if c not in columns["episode_id"]]
+        named += columns["episode_id"]
+        twice = sorted({c for c in named if named.count(c) > 1})
+        if twice:
+            raise UnusableInput(f"{where}: column {twice[0]} is named twice in {table}")
+    return Layout(
+        name=name,
+        title=definition.title,
+        source=definition.source,
+        dates=definition.dates,
+        columns={},
+        procedure_codes=(),
+        procedure_dates=(),
+        diagnosis_codes=(),
+        defined_in=defined_in,
+        shape="long",
+        tables=tables,
+        provider=definition.episodes.provider,
+    )
+
+
+def _table_columns(columns: dict) -> list[str]:
+    return [
+        column
+        for f, value in columns.items()
+        if f != "first_position" and value is not None
+        for column in ([value] if isinstance(value, str) else value)
+    ]
+
+
+def _validated(model: type[BaseModel], data: dict, where: str):
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]  # its msg names the problem, never the value
+        field = ".".join(str(part) for part in first["loc"] if isinstance(part, str))
+        raise UnusableInput(f"{where}: field {field or '(the table)'}: {first['msg']}") from None
+
+
 def parse_layout(name: str, data: dict, defined_in: str) -> Layout:
     """One layout from its TOML table, checked: a problem is one line naming where it is
     defined and the field."""
     where = f"{defined_in}: layout {name}"
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise UnusableInput(f"{where}: a layout's name is lower case letters, digits and _")
-    try:
-        definition = _Definition.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]  # its msg names the problem, never the value
-        field = ".".join(str(part) for part in first["loc"][:1]) or "(the table)"
-        raise UnusableInput(f"{where}: field {field}: {first['msg']}") from None
+    if isinstance(data, dict) and data.get("shape") == "long":
+        return _parse_long(name, data, defined_in)
+    definition = _validated(_Definition, data, where)
     columns = {
         f: getattr(definition, f).strip().upper()
         for f in STAGED_NAMES
@@ -228,6 +405,7 @@ def parse_layout(name: str, data: dict, defined_in: str) -> Layout:
         dates=definition.dates,
         columns=columns,
         defined_in=defined_in,
+        provider=definition.provider,
         **numbered,
     )
 
@@ -281,7 +459,7 @@ def recognise(
             f"{path}: row 0 (header): fits layouts {names}: choose one (--layout NAME)"
         )
     # none: say what the nearest one lacks (the shipped HES layout when nothing is nearer)
-    nearest = min(layouts.values(), key=lambda layout: len(layout.missing_columns(columns)))
+    nearest = max(layouts.values(), key=lambda layout: layout.nearness(columns))
     missing = nearest.missing_columns(columns)
     suffix = "" if len(layouts) == 1 else f" (nearest layout: {nearest.name})"
     raise UnusableInput(f"{path}: row 0 (header): missing column(s) {', '.join(missing)}{suffix}")
@@ -295,10 +473,10 @@ def layouts_of(settings) -> dict[str, Layout]:
 def unambiguous(path: Path, layout: Layout, columns: list[str]) -> Layout:
     """The layout, if the file's numbered columns each give one position by it: a column
     read twice, or two for one position (one of them unread), would lose or merge codes."""
-    for field in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
-        problem = clash(getattr(layout, field), columns)
+    for numbered in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
+        problem = clash(getattr(layout, numbered), columns)
         if problem:
             raise UnusableInput(
-                f"{path}: row 0 (header): {problem} of {field} (layout {layout.name})"
+                f"{path}: row 0 (header): {problem} of {numbered} (layout {layout.name})"
             )
     return layout

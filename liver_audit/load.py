@@ -5,7 +5,7 @@ and polars; nothing here loops over rows."""
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -28,7 +28,7 @@ from liver_audit.extracts import (
     start_hashing,
     unchanged_since_hashed,
 )
-from liver_audit.layouts import Layout, recognise, shipped_layouts
+from liver_audit.layouts import LONG_KINDS, Layout, recognise, shipped_layouts
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import delivered_folder, sql, utc_now
@@ -37,6 +37,8 @@ from schemas import StagedDiagnosis, StagedEpisode, StagedProcedure, StagedTheat
 # Staged column -> the source field a user knows it by (quarantine.csv's `field`), for a
 # theatre file; an episode extract's come from its layout.
 THEATRE_FIELDS = {"episode_id": "EPIKEY", "operation_date_text": "OPDATE"}
+# A file kind -> the layout's table it is (an episode extract's fields are its episodes')
+TABLES = {kind: table for table, kind in LONG_KINDS.items()}
 
 
 @dataclass
@@ -64,10 +66,12 @@ def inspect_file(
     kind: str,
     layouts: dict[str, Layout] | None = None,
     layout: str | None = None,
-) -> tuple[str, Layout | None]:
-    """Check a file is usable before any loading: returns its format and, for an episode
-    extract, the layout it is read by (the one named, or the one of `layouts`, the shipped
-    ones by default, whose columns it has); or raises UnusableInput."""
+) -> tuple[str, Layout | None, str]:
+    """Check a file is usable before any loading: returns its format, the layout an episode
+    extract is read by (the one named, or the one of `layouts`, the shipped ones by default,
+    whose columns it has) and its kind: theatre_records, episode_extract, or a long
+    layout's procedures or diagnoses file (episode_procedures, episode_diagnoses); or
+    raises UnusableInput."""
     layouts = layouts or shipped_layouts()
     file_format = detect_format(path)
     columns = header_columns(con, path, file_format)
@@ -80,8 +84,9 @@ def inspect_file(
         )
     else:
         found = recognise(path, columns, layouts, layout)
+        kind = found.kind_of(columns)
     check_has_rows(con, path, file_format)
-    return file_format, found
+    return file_format, found, kind
 
 
 @dataclass
@@ -136,7 +141,7 @@ def prepare_file(
     file_kind = FILE_KINDS[kind]
     with stages("read") as read:
         given = {layout.name: layout} if layout else None
-        file_format, layout = inspect_file(con, path, kind, given, layout and layout.name)
+        file_format, layout, _ = inspect_file(con, path, kind, given, layout and layout.name)
         digest = start_hashing(path) if hash_it else None
         if file_id is None:
             file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
@@ -152,6 +157,8 @@ def prepare_file(
     try:
         with stages("stage") as staging:
             try:
+                for name, query in file_kind.views.items():
+                    con.execute(f"create or replace temp view {name} as {sql(query)}")
                 for name in file_kind.staged:  # temporary tables: this connection's own
                     con.execute(f"create or replace temp table {name} as {sql(name)}")
             except duckdb.Error:
@@ -184,7 +191,7 @@ def write_prepared(
 ) -> FileResult:
     """Quarantine the failed rows and load the rest, in one transaction entered in the
     ledger, once `turn` is entered. On failure nothing is written and the kept copy deleted."""
-    raw, file_id, path = prepared.raw, prepared.file_id, prepared.raw.path
+    raw, file_id = prepared.raw, prepared.file_id
     file_kind = FILE_KINDS[raw.kind]
     writing = False
     try:
@@ -193,39 +200,12 @@ def write_prepared(
             writing = True
             _quarantine(con, raw, file_id, prepared.failures, file_kind.staged[0])
             file_kind.replace(con, file_id)
-            rows_loaded = loading.rows = _count(con, "loaded_rows")
-            rows_quarantined = _count(con, "quarantined_source_rows")
-            rows_unchanged = _count(con, "unchanged_rows")
-            digest = sha256 or prepared.digest.result()
-            if raw.copying is not None:
-                raw.copying.result()  # the kept copy is complete before the load commits
-            if not unchanged_since_hashed(path, digest):
-                raise StageFailed(
-                    f"{path.name}: changed while it was being loaded (not as it was when "
-                    "hashed); not loaded: the next run loads it"
-                )
-            if raw.copying is not None:
-                _keep_one_copy(con, raw, digest)  # the copy is of `digest`: checked just now
-            create_raw_view(con, raw)
-            result = FileResult(
-                file_id, raw.kind, path.name, raw.file_format, digest,
-                raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines, rows_unchanged,
+            counts = _count(con, "loaded_rows"), _count(con, "quarantined_source_rows")
+            loading.rows = counts[0]
+            result = _enter_file(
+                con, raw, file_id, run_id, sha256 or prepared.digest.result(),
+                *counts, _count(con, "unchanged_rows"),
             )  # fmt: skip
-            if result.rows_read != result.rows_loaded + result.rows_quarantined:
-                raise ReconciliationError(
-                    f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded}"
-                    f" + quarantined {result.rows_quarantined}"
-                )
-            con.execute(
-                "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [file_id, run_id, raw.kind, path.name, str(path.resolve()), digest,
-                 raw.file_format, raw.raw_table, result.rows_read, rows_loaded, rows_quarantined,
-                 rows_unchanged],
-            )  # fmt: skip
-            con.execute(
-                "insert into ledger values (?, ?, ?, ?, ?, ?, 'loaded', ?, null)",
-                [run_id, utc_now(), path.name, str(path.resolve()), digest, raw.kind, file_id],
-            )
             con.commit()
             writing = False
     except BaseException:
@@ -233,6 +213,248 @@ def write_prepared(
             con.rollback()
         discard(con, raw)
         raise
+    return result
+
+
+@dataclass
+class LongFile:
+    """One file of a long layout's delivery: where it is, its kind (episode_extract,
+    episode_procedures or episode_diagnoses), its id and, if known, its SHA-256."""
+
+    path: Path
+    kind: str
+    file_id: int
+    sha256: str | None = None
+
+
+# A long delivery's staged tables, each of one file kind's rows, and the statements (sql/)
+# that complete them once all are stored: the codes come from other files than episodes.
+LONG_STAGED = {
+    "episode_extract": "stg_episodes",
+    "episode_procedures": "stg_procedures",
+    "episode_diagnoses": "stg_diagnoses",
+}
+LONG_COMPLETED_BY = ("stg_episodes_id_copies", "stg_position_copies", "stg_episodes_codes")
+LONG_CONTRACTS = {  # the table checked: its contract and the file kind its rows are of
+    "stg_episodes": (StagedEpisode, "episode_extract"),
+    "stg_procedures": (StagedProcedure, "episode_procedures"),
+    "stg_diagnoses_to_validate": (StagedDiagnosis, "episode_diagnoses"),
+}
+LONG_VIEWS = {"procedure_positions": "procedure_rows", "diagnosis_positions": "diagnosis_rows"}
+
+
+def load_long(
+    con: duckdb.DuckDBPyConnection,
+    files: list[LongFile],
+    layout: Layout,
+    run_id: str,
+    stages: Stages | None = None,
+    turn: AbstractContextManager | None = None,
+) -> list[FileResult]:
+    """Load a long layout's delivery (its episodes file, procedures file and diagnoses file,
+    if any) in one transaction, each file entered in the ledger with its own counts: an
+    episode loads whole, with every code the other files give it, or not at all."""
+    stages = stages or Stages(files[0].path.name)
+    prepared = prepare_long(con, files, layout, stages)
+    return write_long(con, prepared, files, run_id, stages, turn)
+
+
+def prepare_long(
+    con: duckdb.DuckDBPyConnection, files: list[LongFile], layout: Layout, stages: Stages
+) -> list[PreparedFile]:
+    """Read each file of a long delivery (keeping a copy of each), stage them side by side
+    and validate; a row another file's rows keep out is quarantined with its reason
+    (sql/load/kept_out_with_episodes.sql). On failure nothing read is left behind."""
+    raws: list[RawFile] = []
+    try:
+        with stages("read") as read:
+            for file in files:
+                file_format, _, kind = inspect_file(
+                    con, file.path, file.kind, {layout.name: layout}, layout.name
+                )
+                if kind != file.kind:  # replaced since the run planned it
+                    raise UnusableInput(f"{file.path}: changed since planned: run again")
+                raw = RawFile(file.path, kind, file_format, layout,
+                              raw_table=f"raw_{kind}_{file.file_id}")  # fmt: skip
+                raws.append(raw)
+                keep_delivered(raw, delivered_folder(con))
+                read_raw(con, raw)
+            read.rows = sum(raw.rows_read for raw in raws)
+        with stages("stage") as staging:
+            if not any(raw.kind == "episode_diagnoses" for raw in raws):
+                con.execute(sql("no_diagnosis_rows"))
+            try:
+                for name, query in LONG_VIEWS.items():
+                    con.execute(f"create or replace temp view {name} as {sql(query)}")
+                for name in LONG_STAGED.values():
+                    con.execute(f"create or replace temp table {name} as {sql(name)}")
+                for statement in LONG_COMPLETED_BY:
+                    con.execute(sql(statement))
+                con.execute(
+                    "create or replace temp table stg_diagnoses_to_validate as "
+                    + sql("stg_diagnoses_to_validate")
+                )
+            except duckdb.Error:
+                for raw in raws:  # a damaged Parquet file is refused, as in prepare_file
+                    if raw.file_format == "parquet":
+                        check_parquet_data(con, raw)
+                raise
+            staging.rows = sum(_count(con, name) for name in LONG_STAGED.values())
+        with stages("validate", rows=staging.rows):
+            failures = {
+                kind: failed_checks(con, table, contract)
+                for table, (contract, kind) in LONG_CONTRACTS.items()
+            }
+            failures = _kept_out_with_episodes(con, failures, raws)
+    except BaseException:
+        for raw in raws:
+            discard(con, raw)
+        raise
+    for raw in raws:
+        drop_stage_input(con, raw)
+    return [
+        PreparedFile(raw, file.file_id, failures[raw.kind])
+        for raw, file in zip(raws, files, strict=True)
+    ]
+
+
+def _kept_out_with_episodes(
+    con: duckdb.DuckDBPyConnection, failures: dict[str, pl.DataFrame], raws: list[RawFile]
+) -> dict[str, pl.DataFrame]:
+    """Each file kind's failed checks, with the rows kept out by another file's: an
+    episode with a quarantined code row, a code row whose episode is quarantined or not in
+    the delivery."""
+    names = {raw.kind: raw.path.name for raw in raws}
+    for kind, name in (("episode_extract", "episode_failures"),
+                       ("episode_procedures", "procedure_failures"),
+                       ("episode_diagnoses", "diagnosis_failures")):  # fmt: skip
+        con.register(name, failures[kind].select("source_row"))
+    try:
+        kept_out = con.sql(
+            sql("load/kept_out_with_episodes"),
+            params={
+                "episodes_file": names["episode_extract"],
+                "procedures_file": names["episode_procedures"],
+                "diagnoses_file": names.get("episode_diagnoses"),
+            },
+        ).pl()
+    finally:
+        for name in ("episode_failures", "procedure_failures", "diagnosis_failures"):
+            con.unregister(name)
+    return {
+        kind: pl.concat(
+            [
+                frame,
+                kept_out.filter(pl.col("kind") == kind)
+                .drop("kind")
+                .with_columns(position=pl.lit(None, pl.Int32))
+                .select(frame.columns)
+                .cast(frame.schema),
+            ]
+        )
+        for kind, frame in failures.items()
+    }
+
+
+def write_long(
+    con: duckdb.DuckDBPyConnection,
+    prepared: list[PreparedFile],
+    files: list[LongFile],
+    run_id: str,
+    stages: Stages,
+    turn: AbstractContextManager | None = None,
+) -> list[FileResult]:
+    """Quarantine each file's failed rows and load the rest, in one transaction, each file
+    entered in the ledger, once `turn` is entered; on failure nothing is written and the
+    kept copies deleted. The episodes file goes last: loaded_rows is then its."""
+    digests = {file.file_id: file.sha256 for file in files}
+    ordered = sorted(prepared, key=lambda p: p.raw.kind == "episode_extract")
+    writing = False
+    try:
+        with turn or nullcontext(), stages("load") as loading:
+            con.begin()
+            writing = True
+            counts = {}
+            for file in ordered:
+                staged = LONG_STAGED[file.raw.kind]
+                _quarantine(con, file.raw, file.file_id, file.failures, staged)
+                counts[file.file_id] = (
+                    _count(con, "loaded_rows"), _count(con, "quarantined_source_rows")
+                )  # fmt: skip
+            ids = {file.raw.kind: file.file_id for file in prepared}
+            _replace_episodes(con, ids["episode_extract"], ids)
+            results = []
+            for file in prepared:
+                unchanged = con.execute(
+                    sql("load/unchanged_code_rows"), {"staged": LONG_STAGED[file.raw.kind]}
+                ).fetchall()[0][0]
+                digest = digests[file.file_id] or start_hashing(file.raw.path).result()
+                results.append(
+                    _enter_file(
+                        con,
+                        file.raw,
+                        file.file_id,
+                        run_id,
+                        digest,
+                        *counts[file.file_id],
+                        unchanged,
+                    )  # fmt: skip
+                )
+            loading.rows = sum(result.rows_loaded for result in results)
+            con.commit()
+            writing = False
+    except BaseException:
+        if writing:
+            con.rollback()
+        for file in prepared:
+            discard(con, file.raw)
+        raise
+    return results
+
+
+def _enter_file(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawFile,
+    file_id: int,
+    run_id: str,
+    digest: str,
+    rows_loaded: int,
+    rows_quarantined: int,
+    rows_unchanged: int,
+) -> FileResult:
+    """Within the load's transaction, once its rows are written: check the file is as it
+    was hashed and its counts reconcile, make its raw view and enter it in input_files and
+    the ledger."""
+    path = raw.path
+    if raw.copying is not None:
+        raw.copying.result()  # the kept copy is complete before the load commits
+    if not unchanged_since_hashed(path, digest):
+        raise StageFailed(
+            f"{path.name}: changed while it was being loaded (not as it was when "
+            "hashed); not loaded: the next run loads it"
+        )
+    if raw.copying is not None:
+        _keep_one_copy(con, raw, digest)  # the copy is of `digest`: checked just now
+    create_raw_view(con, raw)
+    result = FileResult(
+        file_id, raw.kind, path.name, raw.file_format, digest,
+        raw.rows_read, rows_loaded, rows_quarantined, raw.malformed_lines, rows_unchanged,
+    )  # fmt: skip
+    if result.rows_read != result.rows_loaded + result.rows_quarantined:
+        raise ReconciliationError(
+            f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded}"
+            f" + quarantined {result.rows_quarantined}"
+        )
+    con.execute(
+        "insert into input_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, run_id, raw.kind, path.name, str(path.resolve()), digest,
+         raw.file_format, raw.raw_table, result.rows_read, rows_loaded, rows_quarantined,
+         rows_unchanged],
+    )  # fmt: skip
+    con.execute(
+        "insert into ledger values (?, ?, ?, ?, ?, ?, 'loaded', ?, null)",
+        [run_id, utc_now(), path.name, str(path.resolve()), digest, raw.kind, file_id],
+    )
     return result
 
 
@@ -269,30 +491,38 @@ def _quarantine(
     tables quarantined_source_rows and loaded_rows (source rows, and the episodes they
     carry)."""
     layout = raw.layout
-    procedures = layout.procedure_columns(raw.columns) if layout else {}
-    dates = layout.date_columns(raw.columns) if layout else {}
-    diagnoses = layout.diagnosis_columns(raw.columns) if layout else {}
-    fields = layout.source_fields() if layout else THEATRE_FIELDS
-    position = pl.col("position")
-    failures = failures.with_columns(
-        field=pl.when(pl.col("column") == "procedure_code")
-        .then(position.replace_strict(procedures, default=None, return_dtype=pl.String))
-        .when(pl.col("column") == "procedure_date_text")
-        .then(position.replace_strict(dates, default=None, return_dtype=pl.String))
-        .when(pl.col("column") == "diagnosis_code_text")
-        .then(position.replace_strict(diagnoses, default=None, return_dtype=pl.String))
-        .otherwise(pl.col("column").replace_strict(fields, default=pl.col("column")))
-    )
-    # each field named as the file's header writes it
+    wide = layout is not None and layout.shape == "wide"
+    procedures = layout.procedure_columns(raw.columns) if wide else {}
+    dates = layout.date_columns(raw.columns) if wide else {}
+    diagnoses = layout.diagnosis_columns(raw.columns) if wide else {}
+    fields = THEATRE_FIELDS if layout is None else layout.source_fields(TABLES[raw.kind])
+    position, column = pl.col("position"), pl.col("column")
+    if wide:  # a numbered column: the position's
+        named = (
+            pl.when(column == "procedure_code")
+            .then(position.replace_strict(procedures, default=None, return_dtype=pl.String))
+            .when(column == "procedure_date_text")
+            .then(position.replace_strict(dates, default=None, return_dtype=pl.String))
+            .when(column == "diagnosis_code_text")
+            .then(position.replace_strict(diagnoses, default=None, return_dtype=pl.String))
+            .otherwise(column.replace_strict(fields, default=column))
+        )
+    else:
+        named = column.replace_strict(fields, default=column)
+    # each field named as the file's header writes it (each part of a composite one)
     written = dict(zip(raw.columns, raw.written, strict=False))
+    parts = named.str.split(" + ").list.eval(
+        pl.element().replace_strict(written, default=pl.element())
+    )
     failures = failures.with_columns(
-        field=pl.col("field").replace_strict(written, default=pl.col("field"))
+        field=named.replace_strict(written, default=parts.list.join(" + "))
     )
     con.register("failures", failures)
     con.execute(
         sql("load/quarantine"),
-        {"file_id": file_id, "file_name": raw.path.name, "staged": staged},
-    )
+        {"file_id": file_id, "file_name": raw.path.name, "staged": staged,
+         "malformed": raw.malformed},
+    )  # fmt: skip
     con.unregister("failures")
     _temp_table(con, "quarantined_source_rows", {"file_id": file_id})
     # The rows that load; the latest delivery of their episode replaces what the warehouse
@@ -300,17 +530,24 @@ def _quarantine(
     _temp_table(con, "loaded_rows", {"staged": staged})
 
 
-def _replace_episodes(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+def _replace_episodes(
+    con: duckdb.DuckDBPyConnection, file_id: int, long_files: dict[str, int] | None = None
+) -> None:
     """The latest delivery of an episode replaces its episode, procedure and diagnosis rows,
     unless the warehouse already holds it in the same version: then they and its assessments
-    stay."""
+    stay. A long delivery's codes come from its own files (`long_files`: kind -> file id)."""
     _temp_table(con, "unchanged_rows", query="unchanged_episode_rows")
     _temp_table(con, "replaced_rows")
     con.execute("delete from procedures where episode_id in (select episode_id from replaced_rows)")
     con.execute("delete from diagnoses where episode_id in (select episode_id from replaced_rows)")
     con.execute("delete from episodes where episode_id in (select episode_id from replaced_rows)")
-    con.execute(sql("load/procedures"), {"file_id": file_id})
-    con.execute(sql("load/diagnoses"), {"file_id": file_id})
+    if long_files is None:
+        con.execute(sql("load/procedures"), {"file_id": file_id})
+        con.execute(sql("load/diagnoses"), {"file_id": file_id})
+    else:
+        con.execute(sql("load/procedure_rows"), {"file_id": long_files["episode_procedures"]})
+        if "episode_diagnoses" in long_files:
+            con.execute(sql("load/diagnosis_rows"), {"file_id": long_files["episode_diagnoses"]})
     con.execute(sql("load/episodes"), {"file_id": file_id})
 
 
@@ -344,6 +581,7 @@ class FileKind:
     contracts: dict
     replace: Callable[[duckdb.DuckDBPyConnection, int], None]
     completed_by: tuple[str, ...] = ()
+    views: dict = field(default_factory=dict)  # view -> the query (sql/) it is, staged from
 
 
 FILE_KINDS = {
@@ -356,6 +594,10 @@ FILE_KINDS = {
         },
         replace=_replace_episodes,
         completed_by=("stg_episodes_id_copies",),
+        views={
+            "procedure_positions": "procedure_positions",
+            "diagnosis_positions": "diagnosis_positions",
+        },
     ),
     "theatre_records": FileKind(
         staged=["stg_theatre_records"],

@@ -5,6 +5,8 @@ list as HES writes it (well formed by construction)."""
 import pandera.polars as pa
 import polars as pl
 
+from schemas.checks import position_held
+
 # ICD-10 as HES's 4-character fields hold it: a letter, two digits and a 4th character (a
 # digit, or X padding a 3-character code: C20X) (HES TOS, DIAG_4_nn); or a HES sentinel.
 # From a full code (DIAG_nn, 6 characters at most) up to two more: a 5th character, or
@@ -15,17 +17,34 @@ ICD10_DETAIL_SHAPE = r"^[0-9A-Z]{1,2}$"
 
 class StagedDiagnosis(pa.DataFrameModel):
     source_row: pl.Int64 = pa.Field(description="1-based data row in the source file")
-    position: pl.Int32 = pa.Field(ge=1, le=99, description="nn of DIAG_4_nn / DIAG_nn")
-    diagnosis_code_text: pl.String = pa.Field(description="the code as delivered, trimmed")
-    diagnosis_code: pl.String = pa.Field(description="4 characters, no dot (C787, C20X)")
+    episode_id: pl.String = pa.Field(nullable=True, description="a long layout's row's own")
+    position_text: pl.String = pa.Field(nullable=True, description="a long layout's, as delivered")
+    position: pl.Int32 = pa.Field(nullable=True, description="nn of DIAG_4_nn; d_order")
+    position_copies: pl.Int64 = pa.Field(description="a long layout's rows at this position")
+    diagnosis_code_text: pl.String = pa.Field(nullable=True, description="as delivered, trimmed")
+    diagnosis_code: pl.String = pa.Field(nullable=True, description="4 characters, no dot (C787)")
     diagnosis_detail: pl.String = pa.Field(nullable=True, description="5th and 6th characters")
     mark: pl.String = pa.Field(nullable=True, description="dagger or asterisk, as marked")
+
+    @pa.check("position_text", name="position_invalid")
+    def _position_held(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(position_held())
+
+    @pa.check("position_copies", name="position_repeated")
+    def _position_once(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("position_copies") == 1)
+
+    @pa.check("diagnosis_code_text", name="diagnosis_code_missing")
+    def _code_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # only a long layout's row can be empty (UK Biobank's ICD-9-only rows)
+        return data.lazyframe.select(pl.col("diagnosis_code_text").is_not_null())
 
     @pa.check("diagnosis_code_text", name="diagnosis_code_malformed")
     def _code_shape(cls, data: pa.PolarsData) -> pl.LazyFrame:
         code, detail = pl.col("diagnosis_code"), pl.col("diagnosis_detail")
         return data.lazyframe.select(
-            code.str.contains(ICD10_CODE_SHAPE)
+            code.is_null()
+            | code.str.contains(ICD10_CODE_SHAPE)
             & (
                 detail.is_null()
                 | (detail.str.contains(ICD10_DETAIL_SHAPE) & code.str.len_chars().eq(4))

@@ -5,5 +5,5 @@
 select count(line) as data_lines
 from read_csv(
     $path, header = true, auto_detect = false, columns = {'line': 'VARCHAR'},
-    delim = E'\n', quote = '', escape = '', strict_mode = false
+    delim = E'\n', quote = '', escape = '', strict_mode = false, compression = $compression
 )

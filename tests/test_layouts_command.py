@@ -49,12 +49,12 @@ def test_inspect_says_the_layout_and_what_would_load_and_no_value(tmp_path):
 
 
 def test_inspect_of_a_file_no_layout_fits_is_one_line(tmp_path):
-    extract, _ = trust_files(tmp_path)  # without the trust's layout: HES's is all there is
+    extract, _ = trust_files(tmp_path)  # without the trust's layout: HES's is the nearest
     result = liver_audit("inspect", str(extract))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"liver-audit: {extract}: row 0 (header): missing column(s) EPIKEY, PROCODE3, ADMIDATE, "
-        "EPISTART, EPIEND, SEX, STARTAGE, OPERTN_4_nn or OPERTN_nn"
+        "EPISTART, EPIEND, SEX, STARTAGE, OPERTN_4_nn or OPERTN_nn (nearest layout: hes_apc)"
     ]
 
 
@@ -64,5 +64,5 @@ def test_a_layout_no_one_defined_is_refused_in_one_line(tmp_path):
                          "--config", str(config))  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "liver-audit: --layout: layout 'theirs' is not a layout (hes_apc, our_pas)"
+        "liver-audit: --layout: layout 'theirs' is not a layout (cprd_hes_apc, hes_apc, uk_biobank, our_pas)"
     ]
