@@ -46,7 +46,7 @@ from liver_audit.inbox import (
     record_deliveries,
 )
 from liver_audit.layouts import layouts_of
-from liver_audit.load import load_file
+from liver_audit.load import LongFile, load_file, load_long
 from liver_audit.outputs import build_summary, in_reports, write_index, write_outputs
 from liver_audit.prefect_server import stop_prefect_loops
 from liver_audit.progress import Stages
@@ -133,15 +133,23 @@ def load_input(
     order: DeliveryOrder,
     index: int,
     fanned_out: FannedOut | None = None,
-) -> dict:
+) -> list[dict]:
+    """Load one delivery: a file, or a long layout's files together (on this machine)."""
     with timed(con, run_id, "loading", delivery.name) as stages:
         path, turn = Path(delivery.path), order.turn(index)
-        if fanned_out is None:
-            return load_file(
-                con, path, delivery.kind, run_id, stages, delivery.sha256, turn, delivery.file_id,
-                delivery.layout,
-            ).as_dict()  # fmt: skip
-        return fan_out.load_from_worker(con, fanned_out, delivery, run_id, stages, turn).as_dict()
+        if delivery.companions:
+            files = [LongFile(Path(d.path), d.kind, d.file_id, d.sha256) for d in delivery.files]
+            results = load_long(con, files, delivery.layout, run_id, stages, turn)
+        elif fanned_out is None:
+            results = [
+                load_file(
+                    con, path, delivery.kind, run_id, stages, delivery.sha256, turn,
+                    delivery.file_id, delivery.layout,
+                )
+            ]  # fmt: skip
+        else:
+            results = [fan_out.load_from_worker(con, fanned_out, delivery, run_id, stages, turn)]
+        return [result.as_dict() for result in results]
 
 
 @task(name="fan-out", cache_policy=NO_CACHE)
@@ -375,14 +383,16 @@ def load_in_order(
         files, failure = [], None
         for index, (delivery, future) in enumerate(zip(loads, futures)):
             try:
-                files.append(future.result())
+                files += future.result()
             except UnusableInput as error:
-                delivery.action, delivery.reason = "refuse", str(error)
+                for file in delivery.files:  # a long delivery's files together
+                    file.action, file.reason = "refuse", str(error)
                 with cursor(con) as refusing:
-                    record_deliveries(refusing, run_id, [delivery])
+                    record_deliveries(refusing, run_id, delivery.files)
                 order.pass_over(index)
             except BaseException as error:
-                delivery.action = "failed"  # neither loaded nor refused: stays in the inbox
+                for file in delivery.files:  # neither loaded nor refused: stay in the inbox
+                    file.action = "failed"
                 failure = failure or error
                 order.halt()
     if failure:
@@ -405,11 +415,15 @@ def audit(
         load_reference_tables(reference, settings)
     with cursor(con) as planning:
         deliveries = plan(planning, settings, run_id, extracts, theatre, reload)
-    loads, fanned_out = [d for d in deliveries if d.action == "load"], None
+    # a long layout's files load as one delivery, its episodes file's
+    loads = [d for d in deliveries if d.action == "load" and d.loaded_with is None]
+    fanned_out = None
     try:
         if settings.work_pool and loads:
             with cursor(con) as handing:
-                fanned_out = hand_out(handing, settings, run_id, loads)
+                # a long delivery's files are read side by side on this machine
+                handed = [d for d in loads if not d.companions]
+                fanned_out = hand_out(handing, settings, run_id, handed)
         files = load_in_order(con, run_id, loads, settings.load_workers, fanned_out)
     finally:
         if settings.work_pool and loads:  # also after a hand-out that failed part way

@@ -7,7 +7,8 @@ import os
 import shutil
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -28,7 +29,8 @@ class Delivery:
     """One file and what this run does with it: load, skip or refuse."""
 
     path: str
-    kind: str | None  # episode_extract or theatre_records
+    kind: str | None  # episode_extract, theatre_records; a long layout's episode_procedures
+    # or episode_diagnoses
     action: str  # load, skip or refuse; failed if its load failed
     sha256: str | None = None
     reason: str | None = None  # skip or refuse: why, naming files, rows, fields; no values
@@ -36,6 +38,15 @@ class Delivery:
     file_id: int | None = None  # load: its id, given in delivery order
     from_inbox: bool = False
     layout: Layout | None = None  # an episode extract's, decided here: how it names fields
+    # A long layout's delivery is its files, loaded together: the episodes file's delivery
+    # holds the others (companions); each of them names it (loaded_with).
+    companions: list["Delivery"] = field(default_factory=list)
+    loaded_with: str | None = None
+
+    @property
+    def files(self) -> list["Delivery"]:
+        """The files loaded as this delivery: itself, and a long delivery's other files."""
+        return [self, *self.companions]
 
     @property
     def name(self) -> str:
@@ -129,12 +140,56 @@ def plan_deliveries(
             delivery.reason = f"content already loaded, as {file_name} by run {run_id}"
         seen.setdefault(delivery.sha256, delivery.name)
         deliveries.append(delivery)
-    order = {"episode_extract": 0, "theatre_records": 1, None: 2}
+    group_long_deliveries(deliveries)
+    order = {"episode_extract": 0, "episode_procedures": 0, "episode_diagnoses": 0,
+             "theatre_records": 1, None: 2}  # fmt: skip
     deliveries = sorted(deliveries, key=lambda d: order[d.kind])
     for delivery in deliveries:  # ids in delivery order, however the loads are scheduled
         if delivery.action == "load":
             delivery.file_id = con.execute("select nextval('input_file_ids')").fetchall()[0][0]
     return deliveries
+
+
+def group_long_deliveries(deliveries: list[Delivery]) -> None:
+    """A long layout's files of one run are one delivery: one episodes file, one procedures
+    file and at most one diagnoses file, loaded together if any of them is to load (new, or
+    --reload), else skipped together. Files that do not make one such set are refused, each
+    saying what the set lacks or repeats. A file given twice in the run stays skipped."""
+    groups: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        twice = delivery.action == "skip" and delivery.earlier_file_id is None
+        long = delivery.layout is not None and delivery.layout.shape == "long"
+        if long and delivery.action != "refuse" and not twice:
+            groups.setdefault(delivery.layout.name, []).append(delivery)
+    for name, group in groups.items():
+        kinds = Counter(delivery.kind for delivery in group)
+        problem = None
+        if kinds["episode_extract"] != 1 or kinds["episode_procedures"] != 1:
+            problem = (
+                f"a {name} delivery is one episodes file and one procedures file (and a "
+                f"diagnoses file, if any) given together; this run has "
+                f"{kinds['episode_extract']} episodes file(s) and "
+                f"{kinds['episode_procedures']} procedures file(s)"
+            )
+        elif kinds["episode_diagnoses"] > 1:
+            problem = (
+                f"a {name} delivery has one diagnoses file at most; this run has "
+                f"{kinds['episode_diagnoses']}"
+            )
+        if problem:
+            for delivery in group:
+                delivery.action, delivery.reason = "refuse", f"{delivery.path}: {problem}"
+            continue
+        episodes = next(d for d in group if d.kind == "episode_extract")
+        new = any(d.action == "load" for d in group)
+        for delivery in group:
+            if new and delivery.action == "skip":  # loaded again with the new files
+                delivery.action, delivery.reason, delivery.earlier_file_id = "load", None, None
+            if delivery is not episodes:
+                delivery.loaded_with = episodes.path
+        episodes.companions = sorted(
+            (d for d in group if d is not episodes), key=lambda d: d.kind != "episode_procedures"
+        )
 
 
 def as_text(path: str | Path) -> str:

@@ -147,7 +147,6 @@ class Layout:
             "sex": "sex",
             "start_age_text": "start_age",
             "position_text": "position",
-            "position_copies": "position",
             "procedure_code": "code",
             "procedure_date_text": "date",
             "diagnosis_code_text": "code",

@@ -30,7 +30,7 @@ class StagedDiagnosis(pa.DataFrameModel):
     def _position_held(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(position_held())
 
-    @pa.check("position_copies", name="position_repeated")
+    @pa.check("position_text", name="position_repeated")
     def _position_once(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("position_copies") == 1)
 

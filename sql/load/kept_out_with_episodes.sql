@@ -5,7 +5,9 @@
 --   episode_quarantined: a code row that passed, whose episode is quarantined: the
 --     episodes file and the episode's row;
 --   episode_not_in_delivery: a code row that passed, whose episode id no row of the
---     episodes file has.
+--     episodes file has;
+--   episode_id_missing: a code row that passed, with no episode id (the checks of a staged
+--     procedure or diagnosis cannot tell it from a wide extract's, which has none).
 -- Reads the source rows that failed a check: episode_failures, procedure_failures,
 -- diagnosis_failures.
 with
@@ -59,13 +61,11 @@ not_loaded as (
 passed_codes as (
     select 'episode_procedures' as kind, source_row, episode_id
     from stg_procedures
-    where episode_id is not null
-        and source_row not in (select source_row from procedure_failures)
+    where source_row not in (select source_row from procedure_failures)
     union all
     select 'episode_diagnoses', source_row, episode_id
     from stg_diagnoses
-    where episode_id is not null
-        and source_row not in (select source_row from diagnosis_failures)
+    where source_row not in (select source_row from diagnosis_failures)
 )
 
 select
@@ -93,11 +93,14 @@ union all
 select
     passed_codes.kind,
     passed_codes.source_row,
-    case when delivered.episode_id is null
-        then 'episode_not_in_delivery' else 'episode_quarantined' end,
+    case
+        when passed_codes.episode_id is null then 'episode_id_missing'
+        when delivered.episode_id is null then 'episode_not_in_delivery'
+        else 'episode_quarantined'
+    end,
     case when delivered.episode_id is null then 'episode_id' else $episodes_file end,
     case when delivered.episode_id is not null then 'row ' || delivered.source_row end,
 from passed_codes
-left join delivered using (episode_id)
+left join delivered on delivered.episode_id = passed_codes.episode_id
 where delivered.episode_id is null
     or passed_codes.episode_id in (select episode_id from not_loaded)
