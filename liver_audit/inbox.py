@@ -6,8 +6,8 @@ checked, hashed and looked up in the warehouse's ledger: content loaded before i
 import os
 import shutil
 import threading
-from contextlib import contextmanager
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 

@@ -55,8 +55,9 @@ def ukb(con, folder: Path, episodes, procedures, diagnoses=None, ids=(1, 2, 3)):
     ]  # fmt: skip
     if diagnoses is not None:
         files.append(
-            LongFile(tab_file(folder / "hesin_diag.txt", DIAG, diagnoses), "episode_diagnoses",
-                     ids[2])  # fmt: skip
+            LongFile(
+                tab_file(folder / "hesin_diag.txt", DIAG, diagnoses), "episode_diagnoses", ids[2]
+            )  # fmt: skip
         )
     return {result.file_kind: result for result in load_long(con, files, UKB, "run-1")}
 
@@ -290,9 +291,7 @@ def test_any_long_delivery_loads_episodes_whole_or_not_at_all(
             assert result.rows_read == result.rows_loaded + result.rows_quarantined
         loaded = {e for (e,) in con.sql("select episode_id from episodes").fetchall()}
         for table, rows in (("procedures", procedures), ("diagnoses", diagnoses)):
-            held = sorted(
-                con.sql(f"select episode_id, position from {table}").fetchall()
-            )
+            held = sorted(con.sql(f"select episode_id, position from {table}").fetchall())
             delivered = sorted(
                 (f"{eid}:{ins}", int(index) + 1)
                 for eid, ins, index, code in rows
