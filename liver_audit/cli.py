@@ -632,12 +632,37 @@ def show_layouts(settings: Settings) -> int:
         say(f"{layout.name}: {layout.title}{chosen}")
         say(f"  defined in {layout.defined_in}; names from: {layout.source}")
         say(f"  dates {layout.dates}")
+        if layout.shape == "long":
+            singular = {"episodes": "episode", "procedures": "procedure", "diagnoses": "diagnosis"}
+            for table in [t for t in singular if t in layout.tables]:
+                say(f"  {table} file (one row per {singular[table]}):")
+                for field, column in long_columns(layout, table).items():
+                    say(f"    {field:<20}{column}")
+            continue
+        if layout.provider:
+            say(f"  {'provider_code':<22}every episode: {layout.provider}")
         for field, column in layout.columns.items():
             say(f"  {field:<22}{column}")
         for field in ("procedure_codes", "procedure_dates", "diagnosis_codes"):
             ways = " or ".join(shown(way) for way in getattr(layout, field)) or "(none)"
             say(f"  {field:<22}{ways}")
     return 0
+
+
+def long_columns(layout, table: str, written: dict | None = None) -> dict[str, str]:
+    """A long layout's table: each field and the column(s) it is read from (as `written`,
+    the file's header, has them, if given)."""
+    shown = {}
+    for field, value in layout.tables[table].items():
+        if field == "first_position" or value is None:
+            continue
+        names = [value] if isinstance(value, str) else value
+        shown[field] = " + ".join((written or {}).get(name, name) for name in names)
+        if field == "position":
+            shown[field] += f" (counted from {layout.tables[table]['first_position']})"
+    if table == "episodes" and layout.provider:
+        shown["provider_code"] = f"every episode: {layout.provider}"
+    return shown
 
 
 def inspect_input(settings: Settings, path: Path) -> int:
@@ -665,6 +690,16 @@ def inspect_input(settings: Settings, path: Path) -> int:
         say("theatre records: EPIKEY, OPDATE, APPROACH (load with --theatre)")
         return 0
     as_written = dict(zip(columns, written, strict=True))  # as the file's header writes them
+    if layout.shape == "long":
+        table = layout.table_of(columns)
+        say(f"{table} file ({kind}) of layout {layout.name}: {layout.title}")
+        say(f"  dates read as {layout.dates}")
+        for field, column in long_columns(layout, table, as_written).items():
+            say(f"  {field:<22}{column}")
+        read = set(layout.required_columns(table))
+        say(f"  not read: {len([c for c in columns if c not in read])} columns (kept as delivered)")
+        say("  loads with the layout's other files, given in the same run")
+        return 0
     say(f"episode extract, layout {layout.name}: {layout.title}")
     say(f"  dates read as {layout.dates}")
     for field, column in layout.columns.items():

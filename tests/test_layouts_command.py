@@ -3,7 +3,7 @@ run would make of a file, from its header and row count alone: never a row value
 
 import re
 
-from tests.conftest import SAMPLE
+from tests.conftest import EXTERNAL, SAMPLE
 from tests.flows.test_trust_layout import LAYOUT, NAMES
 from tests.test_cli import liver_audit
 
@@ -66,3 +66,27 @@ def test_a_layout_no_one_defined_is_refused_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "liver-audit: --layout: layout 'theirs' is not a layout (cprd_hes_apc, hes_apc, uk_biobank, our_pas)"
     ]
+
+
+def test_inspect_of_a_long_layouts_file_names_its_table_and_columns():
+    """UK Biobank's hesin_oper, gzip, read in place: its table, each field's column as the
+    header writes it, and that it loads with the layout's other files."""
+    path = EXTERNAL / "ukb-simulated-hes" / "sim_hesin_oper.txt.gz"
+    result = liver_audit("inspect", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{path}: tab, 11 columns, 31,145 data rows"
+    assert lines[1].startswith("procedures file (episode_procedures) of layout uk_biobank: ")
+    assert re.search(r"episode_id +eid \+ ins_index$", result.stdout, re.M)
+    assert re.search(r"position +arr_index \(counted from 0\)$", result.stdout, re.M)
+    assert re.search(r"code +oper4$", result.stdout, re.M)
+
+
+def test_layouts_lists_a_long_layouts_files():
+    result = liver_audit("layouts")
+    assert result.returncode == 0, result.stderr
+    block = result.stdout.split("uk_biobank: ")[1]
+    assert "episodes file (one row per episode):" in block
+    assert re.search(r"provider_code +DSOURCE", block)
+    assert re.search(r"position +ARR_INDEX \(counted from 0\)", block)
+    assert "provider_code       every episode: CPRD" in result.stdout
