@@ -45,6 +45,7 @@ check: $(INSTALLED)
 bench: $(INSTALLED)
 	$(VENV)/bin/python bench/bench.py --rows 1000000 --rows 5000000 --rows 21000000 \
 		--format csv --format parquet
+	$(VENV)/bin/python bench/uk_biobank.py --episodes 5000000
 
 # The nightly schedule: a long-lived Prefect server (UI on http://127.0.0.1:4200) and, in
 # another terminal, the serve process with ./liver-audit.toml (README, Nightly operations).

@@ -219,12 +219,13 @@ def write_prepared(
 @dataclass
 class LongFile:
     """One file of a long layout's delivery: where it is, its kind (episode_extract,
-    episode_procedures or episode_diagnoses), its id and, if known, its SHA-256."""
+    episode_procedures or episode_diagnoses), its id and its SHA-256 (if the caller has it;
+    else its hashing, started as it is read)."""
 
     path: Path
     kind: str
     file_id: int
-    sha256: str | None = None
+    sha256: str | Future | None = None
 
 
 # A long delivery's staged tables, each of one file kind's rows, and the statements (sql/)
@@ -277,6 +278,8 @@ def prepare_long(
                 raw = RawFile(file.path, kind, file_format, layout,
                               raw_table=f"raw_{kind}_{file.file_id}")  # fmt: skip
                 raws.append(raw)
+                if file.sha256 is None:  # hashed as read, as prepare_file does
+                    file.sha256 = start_hashing(file.path)
                 keep_delivered(raw, delivered_folder(con))
                 read_raw(con, raw)
             read.rows = sum(raw.rows_read for raw in raws)
@@ -367,7 +370,7 @@ def write_long(
     """Quarantine each file's failed rows and load the rest, in one transaction, each file
     entered in the ledger, once `turn` is entered; on failure nothing is written and the
     kept copies deleted. The episodes file goes last: loaded_rows is then its."""
-    digests = {file.file_id: file.sha256 for file in files}
+    digests = {file.file_id: file.sha256 for file in files}  # a digest, or its future
     ordered = sorted(prepared, key=lambda p: p.raw.kind == "episode_extract")
     writing = False
     try:
@@ -388,7 +391,8 @@ def write_long(
                 unchanged = con.execute(
                     sql("load/unchanged_code_rows"), {"staged": LONG_STAGED[file.raw.kind]}
                 ).fetchall()[0][0]
-                digest = digests[file.file_id] or start_hashing(file.raw.path).result()
+                digest = digests[file.file_id]
+                digest = digest if isinstance(digest, str) else digest.result()
                 results.append(
                     _enter_file(
                         con,
