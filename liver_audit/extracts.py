@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -88,6 +89,17 @@ def open_delivered(path: Path):
     with open(path, "rb") as file:
         compressed = file.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def gzip_intact(path: Path) -> bool:
+    """Whether a gzip file decompresses to its end, its checksum right."""
+    try:
+        with gzip.open(path, "rb") as file:
+            while file.read(1 << 24):
+                pass
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        return False
+    return True
 
 
 def compression(path: Path) -> str:
@@ -381,7 +393,13 @@ def read_raw(con: duckdb.DuckDBPyConnection, raw: RawFile) -> None:
         if rows + raw.malformed_lines == 0:
             raise UnusableInput(f"{raw.path}: no data rows")
     except (duckdb.OutOfMemoryException, duckdb.IOException):
+        if compression(raw.path) == "gzip" and not gzip_intact(raw.path):
+            raise UnusableInput(
+                f"{raw.path}: not a whole gzip file (damaged or cut short)"
+            ) from None
         raise  # the machine's trouble, not the file's: a failed run, not a refused file
+    except (EOFError, zlib.error, gzip.BadGzipFile):  # the copy without stray CRs, of a gzip
+        raise UnusableInput(f"{raw.path}: not a whole gzip file (damaged or cut short)") from None
     except duckdb.Error as error:
         # DuckDB's message can quote the offending line: name the file and line only.
         line = re.search(r"[Ll]ine:? (\d+)", str(error))
@@ -479,6 +497,10 @@ def _staged_columns(raw: RawFile, names: list[str], cast: str = "") -> list[str]
         f"as {staged}"
         for f, staged in STAGED_NAMES.items()
     ]
+    if layout.provider:  # one code for every episode, where no column has it
+        selects[list(STAGED_NAMES).index("provider_code")] = (
+            f"{sql_literal(layout.provider)} as procode3"
+        )
     diagnoses = layout.diagnosis_columns(raw.columns)
     for position in range(1, HES_DIAGNOSES + 1):
         selects.append(column(diagnoses.get(position), f"diag_{position:02d}"))

@@ -15,7 +15,7 @@ import duckdb
 
 from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.extracts import detect_format, header_columns, looks_like_theatre, start_hashing
-from liver_audit.layouts import Layout, shipped_layouts
+from liver_audit.layouts import Layout, recognise, shipped_layouts
 from liver_audit.load import inspect_file
 from liver_audit.warehouse import sql, utc_now
 
@@ -125,6 +125,9 @@ def plan_deliveries(
             delivery.sha256 = start_hashing(path).result()
         except (UnusableInput, OSError) as error:
             delivery.action = "refuse"
+            if delivery.kind != "theatre_records":
+                delivery.layout, found = recognised(con, path, layouts, layout)
+                delivery.kind = found or delivery.kind
             delivery.reason = str(error) if isinstance(error, UnusableInput) else (
                 f"{path}: cannot be read ({type(error).__name__})"
             )  # fmt: skip
@@ -152,44 +155,61 @@ def plan_deliveries(
 
 def group_long_deliveries(deliveries: list[Delivery]) -> None:
     """A long layout's files of one run are one delivery: one episodes file, one procedures
-    file and at most one diagnoses file, loaded together if any of them is to load (new, or
-    --reload), else skipped together. Files that do not make one such set are refused, each
-    saying what the set lacks or repeats. A file given twice in the run stays skipped."""
+    file and one diagnoses file (if the layout has them), loaded together if any of them is
+    to load (new, or --reload). Files that do not make one such set, or whose set has a
+    refused file, are refused, each saying why; a set with nothing new stays skipped. A file
+    given twice in the run stays skipped."""
     groups: dict[str, list[Delivery]] = {}
     for delivery in deliveries:
         twice = delivery.action == "skip" and delivery.earlier_file_id is None
         long = delivery.layout is not None and delivery.layout.shape == "long"
-        if long and delivery.action != "refuse" and not twice:
+        if long and not twice:
             groups.setdefault(delivery.layout.name, []).append(delivery)
     for name, group in groups.items():
-        kinds = Counter(delivery.kind for delivery in group)
+        if not any(d.action == "load" for d in group):
+            continue  # nothing new: skipped (or refused) as each is
+        refused = [d for d in group if d.action == "refuse"]
+        kinds = Counter(d.kind for d in group if d.action != "refuse")
+        tables = group[0].layout.tables
+        wanted = {"episode_extract": "episodes", "episode_procedures": "procedures"}
+        if "diagnoses" in tables:
+            wanted["episode_diagnoses"] = "diagnoses"
         problem = None
-        if kinds["episode_extract"] != 1 or kinds["episode_procedures"] != 1:
+        if refused:
+            problem = f"not loaded: {refused[0].name}, of the same {name} delivery, was refused"
+        elif any(kinds[kind] != 1 for kind in wanted) or sum(kinds.values()) != len(wanted):
             problem = (
-                f"a {name} delivery is one episodes file and one procedures file (and a "
-                f"diagnoses file, if any) given together; this run has "
-                f"{kinds['episode_extract']} episodes file(s) and "
-                f"{kinds['episode_procedures']} procedures file(s)"
-            )
-        elif kinds["episode_diagnoses"] > 1:
-            problem = (
-                f"a {name} delivery has one diagnoses file at most; this run has "
-                f"{kinds['episode_diagnoses']}"
+                f"a {name} delivery is one {', one '.join(wanted.values())} file, given "
+                "together; this run has "
+                + ", ".join(f"{kinds[kind]} {table}" for kind, table in wanted.items())
             )
         if problem:
             for delivery in group:
-                delivery.action, delivery.reason = "refuse", f"{delivery.path}: {problem}"
+                if delivery.action != "refuse":
+                    delivery.action, delivery.reason = "refuse", f"{delivery.path}: {problem}"
             continue
         episodes = next(d for d in group if d.kind == "episode_extract")
-        new = any(d.action == "load" for d in group)
         for delivery in group:
-            if new and delivery.action == "skip":  # loaded again with the new files
+            if delivery.action == "skip":  # loaded again with the new files
                 delivery.action, delivery.reason, delivery.earlier_file_id = "load", None, None
             if delivery is not episodes:
                 delivery.loaded_with = episodes.path
         episodes.companions = sorted(
             (d for d in group if d is not episodes), key=lambda d: d.kind != "episode_procedures"
         )
+
+
+def recognised(
+    con: duckdb.DuckDBPyConnection, path: Path, layouts: dict[str, Layout], layout: str | None
+) -> tuple[Layout | None, str | None]:
+    """A refused file's layout and kind, if its header says them: a long delivery with a
+    refused file is refused whole (group_long_deliveries)."""
+    try:
+        columns = header_columns(con, path, detect_format(path))
+        found = recognise(path, columns, layouts, layout)
+        return found, found.kind_of(columns)
+    except (UnusableInput, OSError):
+        return None, None
 
 
 def as_text(path: str | Path) -> str:

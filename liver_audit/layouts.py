@@ -237,7 +237,9 @@ class _Provider(_Strict):
 
     @model_validator(mode="after")
     def _one_provider(self):
-        if (self.provider_code is None) == (self.provider is None):
+        if self.provider_code is None and self.provider is None:
+            raise ValueError("give provider_code (a column) or provider (one code)")
+        if self.provider_code is not None and self.provider is not None:
             raise ValueError("give provider_code (a column) or provider (one code), not both")
         return self
 
@@ -353,7 +355,9 @@ def _validated(model: type[BaseModel], data: dict, where: str):
         return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]  # its msg names the problem, never the value
-        field = ".".join(str(part) for part in first["loc"] if isinstance(part, str))
+        # pydantic's location names each union member tried (str, list[str]): not a field
+        tags = {"str", "list[str]", "int", "bool"}
+        field = ".".join(p for p in first["loc"] if isinstance(p, str) and p not in tags)
         raise UnusableInput(f"{where}: field {field or '(the table)'}: {first['msg']}") from None
 
 

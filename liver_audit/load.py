@@ -255,6 +255,13 @@ def load_long(
     """Load a long layout's delivery (its episodes file, procedures file and diagnoses file,
     if any) in one transaction, each file entered in the ledger with its own counts: an
     episode loads whole, with every code the other files give it, or not at all."""
+    kinds = sorted(file.kind for file in files)
+    needed = sorted(LONG_KINDS[table] for table in layout.tables)
+    if kinds != needed:  # a missing diagnoses file would delete the episodes' diagnoses held
+        raise UnusableInput(
+            f"{files[0].path}: a {layout.name} delivery is its files "
+            f"({', '.join(layout.tables)}), one of each, loaded together"
+        )
     stages = stages or Stages(files[0].path.name)
     prepared = prepare_long(con, files, layout, stages)
     return write_long(con, prepared, files, run_id, stages, turn)
@@ -274,7 +281,7 @@ def prepare_long(
                     con, file.path, file.kind, {layout.name: layout}, layout.name
                 )
                 if kind != file.kind:  # replaced since the run planned it
-                    raise UnusableInput(f"{file.path}: changed since planned: run again")
+                    raise StageFailed(f"{file.path}: changed since planned: the next run loads it")
                 raw = RawFile(file.path, kind, file_format, layout,
                               raw_table=f"raw_{kind}_{file.file_id}")  # fmt: skip
                 raws.append(raw)
@@ -282,6 +289,17 @@ def prepare_long(
                     file.sha256 = start_hashing(file.path)
                 keep_delivered(raw, delivered_folder(con))
                 read_raw(con, raw)
+                if raw.malformed_lines and kind != "episode_extract":
+                    # its episode cannot be told from a line that does not split, and would
+                    # load without the line's code
+                    (row,) = con.execute(f"select min(source_row) from {raw.malformed}").fetchall()[
+                        0
+                    ]
+                    raise UnusableInput(
+                        f"{file.path}: row {row}: does not split into the header's columns; an "
+                        "episode loads with all its codes or not at all, so this delivery is "
+                        "refused: fix the line and deliver its files again"
+                    )
             read.rows = sum(raw.rows_read for raw in raws)
         with stages("stage") as staging:
             if not any(raw.kind == "episode_diagnoses" for raw in raws):

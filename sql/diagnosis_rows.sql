@@ -6,7 +6,9 @@ select
     source_row,
     epikey as episode_id,
     position_text,
-    try_cast(hes_text(position_text) as integer) + 1 - first_position as position,
+    -- a whole number only (1.0 is 1; 1.5, -1 and 99999 are no position: position_invalid)
+    try_cast(regexp_extract(hes_text(position_text), '^(\d{1,4})(\.0+)?$', 1) as integer)
+        + 1 - first_position as position,
     code_text,
     true as every_row,
 from raw_diagnosis_rows

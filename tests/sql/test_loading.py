@@ -395,3 +395,22 @@ def test_stray_crs_load_or_quarantine_their_line(fresh_db, tmp_path, case):
     assert loaded == [("1",), ("2",), ("3",)]
     raw_table = fresh_db.execute("select raw_table from input_files").fetchall()[0][0]
     assert fresh_db.sql(f"select count(*) from {raw_table}").fetchall()[0][0] >= 3
+
+
+def test_a_layout_giving_one_provider_code_loads_it_for_every_episode(fresh_db, tmp_path):
+    """A wide layout with no provider column names one code (provider = "CODE")."""
+    from liver_audit.layouts import parse_layout
+    from liver_audit.load import load_file
+
+    layout = parse_layout(
+        "no_provider",
+        {"title": "t", "source": "s", "provider": "RXZ", "episode_id": "EPIKEY",
+         "episode_start_date": "EPISTART", "episode_end_date": "EPIEND",
+         "procedure_codes": ["OPERTN_4_{nn}"]},
+        "test",
+    )  # fmt: skip
+    path = tmp_path / "extract.txt"
+    path.write_text("EPIKEY|EPISTART|EPIEND|OPERTN_4_01\n1|2025-05-01|2025-05-02|J023\n")
+    result = load_file(fresh_db, path, "episode_extract", "run-1", layout=layout)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert fresh_db.sql("select provider_code from episodes").fetchall() == [("RXZ",)]

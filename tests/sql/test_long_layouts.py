@@ -4,13 +4,14 @@ with every code the other files give it, or not at all: a row kept out by anothe
 quarantined saying which file and row. Small files as tables beside what each row becomes."""
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liver_audit.errors import UnusableInput
+from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.inbox import plan_deliveries
 from liver_audit.layouts import shipped_layouts
 from liver_audit.load import LongFile, load_long
@@ -19,6 +20,8 @@ from tests.examples import examples
 from tests.tables import parse_table
 
 UKB = shipped_layouts()["uk_biobank"]
+# UK Biobank's layout without its diagnoses table: a delivery of two files
+NO_DIAGNOSES = replace(UKB, tables={t: c for t, c in UKB.tables.items() if t != "diagnoses"})
 CPRD = shipped_layouts()["cprd_hes_apc"]
 HESIN = ["eid", "ins_index", "dsource", "epistart", "epiend", "admidate"]
 OPER = ["eid", "ins_index", "arr_index", "level", "opdate", "oper3", "oper4"]
@@ -59,7 +62,8 @@ def ukb(con, folder: Path, episodes, procedures, diagnoses=None, ids=(1, 2, 3)):
                 tab_file(folder / "hesin_diag.txt", DIAG, diagnoses), "episode_diagnoses", ids[2]
             )  # fmt: skip
         )
-    return {result.file_kind: result for result in load_long(con, files, UKB, "run-1")}
+    layout = UKB if diagnoses is not None else NO_DIAGNOSES
+    return {result.file_kind: result for result in load_long(con, files, layout, "run-1")}
 
 
 def counts(result):
@@ -108,6 +112,8 @@ KEPT_OUT_CASES = """
 | procedure without OPCS-4 code | p 1 0 2 NA | hesin.txt 1 procedure_row_quarantined hesin_oper.txt = row 3; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1; hesin_oper.txt 3 procedure_code_missing oper4 |
 | a position given twice | p 1 0 1 J183 | hesin.txt 1 procedure_row_quarantined hesin_oper.txt = row 2; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 position_repeated arr_index = 1; hesin_oper.txt 3 position_repeated arr_index = 1 |
 | a position that is no number | p 1 0 x J183 | hesin.txt 1 procedure_row_quarantined hesin_oper.txt = row 3; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1; hesin_oper.txt 3 position_invalid arr_index = x |
+| a position not whole | p 1 0 1.5 J183 | hesin.txt 1 procedure_row_quarantined hesin_oper.txt = row 3; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1; hesin_oper.txt 3 position_invalid arr_index = 1.5 |
+| a position past any integer | p 1 0 99999999999 J183 | hesin.txt 1 procedure_row_quarantined hesin_oper.txt = row 3; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1; hesin_oper.txt 3 position_invalid arr_index = 99999999999 |
 | a position before the first | p 1 0 -1 J183 | hesin.txt 1 procedure_row_quarantined hesin_oper.txt = row 3; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1; hesin_oper.txt 3 position_invalid arr_index = -1 |
 | diagnosis with ICD-9 only | d 1 0 1 . | hesin.txt 1 diagnosis_row_quarantined hesin_diag.txt = row 2; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_diag.txt 2 diagnosis_code_missing diag_icd10; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1 |
 | the episode given twice | e 1 0 | hesin.txt 1 episode_id_duplicated eid + ins_index = 2; hesin.txt 2 episode_id_duplicated eid + ins_index = 2; hesin_diag.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 1 episode_quarantined hesin.txt = row 1; hesin_oper.txt 2 episode_quarantined hesin.txt = row 1 |
@@ -196,6 +202,30 @@ def test_cprd_names_no_provider_and_joins_icd_and_icdx(fresh_db, tmp_path):
     ).fetchall() == [(1, "C220", None), (2, "R69X", "6")]
 
 
+def test_a_line_of_a_code_file_that_does_not_split_refuses_the_delivery(fresh_db, tmp_path):
+    episodes, procedures, diagnoses = delivery_files(tmp_path)
+    with open(procedures, "a") as file:
+        file.write("1\t0\t1\t2\t01/05/2025\tNA\tY752\textra\n")
+    files = [LongFile(episodes, "episode_extract", 1), LongFile(procedures, "episode_procedures", 2),
+             LongFile(diagnoses, "episode_diagnoses", 3)]  # fmt: skip
+    with pytest.raises(UnusableInput, match=r"hesin_oper.txt: row 2: does not split into the "):
+        load_long(fresh_db, files, UKB, "run-1")
+    assert fresh_db.sql("select count(*) from episodes").fetchall() == [(0,)]
+
+
+def test_a_gzip_file_cut_short_is_refused(fresh_db, tmp_path):
+    rows = [oper(str(n), "0", 0, "J023") for n in range(20000)]
+    procedures = tab_file(tmp_path / "hesin_oper.txt.gz", OPER, rows, compress=True)
+    procedures.write_bytes(procedures.read_bytes()[:-2000])
+    episodes = tab_file(tmp_path / "hesin.txt", HESIN, [hesin(str(n), "0") for n in range(20000)])
+    files = [
+        LongFile(episodes, "episode_extract", 1),
+        LongFile(procedures, "episode_procedures", 2),
+    ]
+    with pytest.raises(UnusableInput, match=r"hesin_oper.txt.gz: not a whole gzip file"):
+        load_long(fresh_db, files, NO_DIAGNOSES, "run-1")
+
+
 def test_a_gzip_delivery_is_read_in_place_and_kept_as_delivered(tmp_path):
     con = connect(str(tmp_path / "warehouse.duckdb"))
     files = [
@@ -204,35 +234,44 @@ def test_a_gzip_delivery_is_read_in_place_and_kept_as_delivered(tmp_path):
         LongFile(tab_file(tmp_path / "oper", OPER, [oper("1", "0", 0, "J023")], True),
                  "episode_procedures", 2),
     ]  # fmt: skip
-    load_long(con, files, UKB, "run-1")
+    load_long(con, files, NO_DIAGNOSES, "run-1")
     kept = sorted(tmp_path.glob("warehouse.duckdb.delivered/*"))
     assert [path.read_bytes() for path in kept] == [f.path.read_bytes() for f in files]
     assert con.sql("select count(*) from raw_episode_procedures_2").fetchall() == [(1,)]
     con.close()
 
 
+def delivery_files(folder: Path, diagnoses=True) -> list[Path]:
+    files = [
+        tab_file(folder / "hesin.txt", HESIN, [hesin("1", "0")]),
+        tab_file(folder / "hesin_oper.txt", OPER, [oper("1", "0", 0, "J023")]),
+    ]
+    if diagnoses:
+        files.append(tab_file(folder / "hesin_diag.txt", DIAG, [diag("1", "0", 0, "C220")]))
+    return files
+
+
 def test_a_long_delivery_is_planned_as_one(fresh_db, tmp_path):
-    episodes = tab_file(tmp_path / "hesin.txt", HESIN, [hesin("1", "0")])
-    procedures = tab_file(tmp_path / "hesin_oper.txt", OPER, [oper("1", "0", 0, "J023")])
-    plan = plan_deliveries(fresh_db, [procedures, episodes])
-    assert [(d.kind, d.action, d.loaded_with) for d in plan] == [
-        ("episode_procedures", "load", str(episodes)),
-        ("episode_extract", "load", None),
-    ] or [(d.kind, d.action, d.loaded_with) for d in plan] == [
+    episodes, procedures, diagnoses = delivery_files(tmp_path)
+    plan = plan_deliveries(fresh_db, [procedures, diagnoses, episodes])
+    assert sorted((d.kind, d.action, d.loaded_with) for d in plan) == [
+        ("episode_diagnoses", "load", str(episodes)),
         ("episode_extract", "load", None),
         ("episode_procedures", "load", str(episodes)),
     ]
     (lead,) = [d for d in plan if d.kind == "episode_extract"]
-    assert [d.kind for d in lead.files] == ["episode_extract", "episode_procedures"]
+    assert [d.kind for d in lead.files] == [
+        "episode_extract", "episode_procedures", "episode_diagnoses"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "names, said",
     [
-        (["hesin_oper.txt"], "this run has 0 episodes file(s) and 1 procedures file(s)"),
-        (["hesin.txt"], "this run has 1 episodes file(s) and 0 procedures file(s)"),
-        (["hesin.txt", "hesin2.txt", "hesin_oper.txt"],
-         "this run has 2 episodes file(s) and 1 procedures file(s)"),
+        (["hesin_oper.txt"], "this run has 0 episodes, 1 procedures, 0 diagnoses"),
+        (["hesin.txt", "hesin_oper.txt"], "this run has 1 episodes, 1 procedures, 0 diagnoses"),
+        (["hesin.txt", "hesin2.txt", "hesin_oper.txt", "hesin_diag.txt"],
+         "this run has 2 episodes, 1 procedures, 1 diagnoses"),
     ],
 )  # fmt: skip
 def test_an_incomplete_long_delivery_is_refused_saying_what_it_lacks(
@@ -242,20 +281,61 @@ def test_an_incomplete_long_delivery_is_refused_saying_what_it_lacks(
     for n, name in enumerate(names):
         if "oper" in name:
             paths.append(tab_file(tmp_path / name, OPER, [oper("1", "0", 0, "J023")]))
+        elif "diag" in name:
+            paths.append(tab_file(tmp_path / name, DIAG, [diag("1", "0", 0, "C220")]))
         else:
             paths.append(tab_file(tmp_path / name, HESIN, [hesin("1", str(n))]))
     plan = plan_deliveries(fresh_db, paths)
     assert {d.action for d in plan} == {"refuse"}
     for delivery in plan:
-        assert delivery.reason.startswith(f"{delivery.path}: a uk_biobank delivery is one ")
-        assert delivery.reason.endswith(said)
+        assert delivery.reason == (
+            f"{delivery.path}: a uk_biobank delivery is one episodes, one procedures, one "
+            f"diagnoses file, given together; {said}"
+        )
 
 
-def test_a_file_replaced_by_another_kind_since_planned_is_refused(fresh_db, tmp_path):
-    episodes = tab_file(tmp_path / "hesin.txt", HESIN, [hesin("1", "0")])
-    procedures = tab_file(tmp_path / "hesin_oper.txt", OPER, [oper("1", "0", 0, "J023")])
-    files = [LongFile(episodes, "episode_extract", 1), LongFile(procedures, "episode_extract", 2)]
-    with pytest.raises(UnusableInput, match="hesin_oper.txt: changed since planned"):
+def test_a_delivery_with_a_refused_file_is_refused_whole(fresh_db, tmp_path):
+    episodes, procedures, diagnoses = delivery_files(tmp_path)
+    diagnoses.write_text("\t".join(DIAG) + "\n")  # a header and no rows: refused
+    plan = {
+        Path(d.path).name: d for d in plan_deliveries(fresh_db, [episodes, procedures, diagnoses])
+    }
+    assert plan["hesin_diag.txt"].reason == f"{diagnoses}: no data rows"
+    for name in ("hesin.txt", "hesin_oper.txt"):
+        assert plan[name].action == "refuse"
+        assert plan[name].reason.endswith(
+            "not loaded: hesin_diag.txt, of the same uk_biobank delivery, was refused"
+        )
+
+
+def test_a_file_of_a_delivery_loaded_before_is_skipped_alone(fresh_db, tmp_path):
+    episodes, procedures, diagnoses = delivery_files(tmp_path)
+    plan = plan_deliveries(fresh_db, [episodes, procedures, diagnoses])
+    (lead,) = [d for d in plan if d.kind == "episode_extract"]
+    load_long(fresh_db, [LongFile(Path(d.path), d.kind, d.file_id, d.sha256) for d in lead.files],
+              UKB, "run-1")  # fmt: skip
+    (again,) = plan_deliveries(fresh_db, [procedures])
+    assert (again.action, again.reason) == (
+        "skip",
+        "content already loaded, as hesin_oper.txt by run run-1",
+    )
+
+
+def test_a_delivery_without_its_diagnoses_file_is_refused_when_loaded(fresh_db, tmp_path):
+    episodes, procedures = delivery_files(tmp_path, diagnoses=False)
+    files = [
+        LongFile(episodes, "episode_extract", 1),
+        LongFile(procedures, "episode_procedures", 2),
+    ]
+    with pytest.raises(UnusableInput, match="hesin.txt: a uk_biobank delivery is its files"):
+        load_long(fresh_db, files, UKB, "run-1")
+
+
+def test_a_file_replaced_by_another_kind_since_planned_fails_for_the_next_run(fresh_db, tmp_path):
+    episodes, procedures, diagnoses = delivery_files(tmp_path)
+    files = [LongFile(episodes, "episode_extract", 1), LongFile(diagnoses, "episode_procedures", 2),
+             LongFile(procedures, "episode_diagnoses", 3)]  # fmt: skip
+    with pytest.raises(StageFailed, match="hesin_diag.txt: changed since planned"):
         load_long(fresh_db, files, UKB, "run-1")
     assert fresh_db.sql("select count(*) from input_files").fetchall() == [(0,)]
 
