@@ -21,9 +21,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+import duckdb  # noqa: E402
 import pytest  # noqa: E402
 
 from liver_audit.warehouse import connect  # noqa: E402
+from liver_audit.warehouse.connection import session_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
@@ -51,9 +53,24 @@ def prefect_harness(tmp_path_factory):
             yield
 
 
+@pytest.fixture(scope="session")
+def empty_warehouse(tmp_path_factory) -> Path:
+    """A warehouse file as connect() makes it (schema, reference tables, views, no rows),
+    made once per test process: fresh_db copies it."""
+    path = tmp_path_factory.mktemp("template") / "empty.duckdb"
+    connect(path).close()
+    return path
+
+
 @pytest.fixture
-def fresh_db():
-    """An empty in-memory warehouse: schema, reference tables and views, no rows."""
-    con = connect(":memory:")
+def fresh_db(empty_warehouse):
+    """An empty in-memory warehouse: schema, reference tables and views, no rows; a copy of
+    empty_warehouse with connect()'s session settings (0.12 s, against 0.27 s to build it
+    anew; 240 rule cases and 150 loading cases use one each)."""
+    con = duckdb.connect(":memory:")
+    con.execute("attach ? as empty_warehouse (read_only)", [str(empty_warehouse)])
+    con.execute("copy from database empty_warehouse to memory")
+    con.execute("detach empty_warehouse")
+    session_settings(con)
     yield con
     con.close()

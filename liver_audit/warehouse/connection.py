@@ -37,12 +37,6 @@ def connect(
         if "lock" in str(error).lower():
             raise WarehouseBusy(f"{path}: the warehouse is in use by another process") from None
         raise
-    quiet(con)
-    limit = memory_limit or from_environment("LIVER_AUDIT_MEMORY_LIMIT")[0]
-    con.execute(f"set memory_limit = '{limit}'")
-    # A staging input's rowid numbers its rows in file order (source_row): DuckDB's default,
-    # for the whole database, so never switched off while loads may run side by side.
-    con.execute("set preserve_insertion_order = true")
     if str(path) != ":memory:":
         # DuckDB's own choice (<file>.tmp: one warehouse, one folder), made private before
         # DuckDB spills episode-level rows there; a process killed leaves its spill files
@@ -55,7 +49,7 @@ def connect(
         # it has spilled, setting its temp directory again, even to the same, raises.
         if con.execute("select current_setting('temp_directory')").fetchall()[0][0] != str(temp):
             con.execute("set temp_directory = ?", [str(temp)])
-    con.execute(sql("macros"))  # temporary: per connection
+    session_settings(con, memory_limit)
     key = None if str(path) == ":memory:" else str(Path(path).resolve())
     if key is None or key not in _SET_UP:
         con.execute(sql("warehouse"))
@@ -93,6 +87,18 @@ def connect(
         if key:
             _SET_UP.add(key)
     return con
+
+
+def session_settings(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
+    """What every connection to the warehouse is set up with: quiet, memory bounded, rows
+    kept in insertion order, and the macros (temporary: each connection's own)."""
+    quiet(con)
+    limit = memory_limit or from_environment("LIVER_AUDIT_MEMORY_LIMIT")[0]
+    con.execute(f"set memory_limit = '{limit}'")
+    # A staging input's rowid numbers its rows in file order (source_row): DuckDB's default,
+    # for the whole database, so never switched off while loads may run side by side.
+    con.execute("set preserve_insertion_order = true")
+    con.execute(sql("macros"))
 
 
 def quiet(con: duckdb.DuckDBPyConnection) -> None:
