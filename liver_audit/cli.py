@@ -702,6 +702,8 @@ def inspect_input(settings: Settings, path: Path) -> int:
         return 0
     say(f"episode extract, layout {layout.name}: {layout.title}")
     say(f"  dates read as {layout.dates}")
+    if layout.provider:
+        say(f"  {'provider_code':<22}every episode: {layout.provider}")
     for field, column in layout.columns.items():
         say(f"  {field:<22}{as_written[column]}")
     numbered = {
