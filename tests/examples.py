@@ -1,5 +1,5 @@
 """How many examples a property test tries: its own number times LIVER_AUDIT_TEST_EXAMPLES
-(default 1). `make test` sets 0.35 to stay under 4 minutes; `make test-all` (CI) runs every
+(default 1). `make test` sets 0.25 to stay under 4 minutes; `make test-all` (CI) runs every
 property test in full."""
 
 import os
