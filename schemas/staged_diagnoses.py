@@ -5,7 +5,7 @@ list as HES writes it (well formed by construction)."""
 import pandera.polars as pa
 import polars as pl
 
-from schemas.checks import position_held
+from schemas.checks import CodeRows
 
 # ICD-10 as HES's 4-character fields hold it: a letter, two digits and a 4th character (a
 # digit, or X padding a 3-character code: C20X) (HES TOS, DIAG_4_nn); or a HES sentinel.
@@ -15,24 +15,11 @@ ICD10_CODE_SHAPE = r"^([A-Z][0-9]{2}[0-9X]|-|&)$"
 ICD10_DETAIL_SHAPE = r"^[0-9A-Z]{1,2}$"
 
 
-class StagedDiagnosis(pa.DataFrameModel):
-    source_row: pl.Int64 = pa.Field(description="1-based data row in the source file")
-    episode_id: pl.String = pa.Field(nullable=True, description="a long layout's row's own")
-    position_text: pl.String = pa.Field(nullable=True, description="a long layout's, as delivered")
-    position: pl.Int32 = pa.Field(nullable=True, description="nn of DIAG_4_nn; d_order")
-    position_copies: pl.Int64 = pa.Field(description="a long layout's rows at this position")
+class StagedDiagnosis(CodeRows):
     diagnosis_code_text: pl.String = pa.Field(nullable=True, description="as delivered, trimmed")
     diagnosis_code: pl.String = pa.Field(nullable=True, description="4 characters, no dot (C787)")
     diagnosis_detail: pl.String = pa.Field(nullable=True, description="5th and 6th characters")
     mark: pl.String = pa.Field(nullable=True, description="dagger or asterisk, as marked")
-
-    @pa.check("position_text", name="position_invalid")
-    def _position_held(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(position_held())
-
-    @pa.check("position_text", name="position_repeated")
-    def _position_once(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("position_copies") == 1)
 
     @pa.check("diagnosis_code_text", name="diagnosis_code_missing")
     def _code_present(cls, data: pa.PolarsData) -> pl.LazyFrame:
