@@ -29,7 +29,9 @@ class CodeRows(pa.DataFrameModel):
     source_row: pl.Int64 = pa.Field(description="1-based data row in the source file")
     episode_id: pl.String = pa.Field(nullable=True, description="a long layout's row's own")
     position_text: pl.String = pa.Field(nullable=True, description="a long layout's, as delivered")
-    position: pl.Int32 = pa.Field(nullable=True, description="nn of OPERTN_4_nn, DIAG_4_nn; p_order")
+    position: pl.Int32 = pa.Field(
+        nullable=True, description="nn of OPERTN_4_nn, DIAG_4_nn; p_order"
+    )
     position_copies: pl.Int64 = pa.Field(description="a long layout's rows at this position")
 
     @pa.check("position_text", name="position_invalid")
