@@ -28,8 +28,8 @@ from liver_audit.errors import UnusableInput
 from liver_audit.layouts import (
     DATE_FIELDS,
     ID_SEPARATOR,
-    LONG_KINDS,
     STAGED_NAMES,
+    TABLE_OF_KIND,
     Layout,
     as_said,
     positions,
@@ -537,7 +537,7 @@ def _long_columns(raw: RawFile, value, date) -> list[str]:
     extract with no codes (sql/stg_episodes_codes.sql adds them from the other files), a
     procedures or diagnoses file as one code per row."""
     layout = raw.layout
-    table = layout.tables[{v: k for k, v in LONG_KINDS.items()}[raw.kind]]
+    table = layout.tables[TABLE_OF_KIND[raw.kind]]
     parts = [value(name) for name in table["episode_id"]]
     # A composite id (eid + ins_index) is missing if a part is; a part holding the separator
     # would make two ids read as one, so it makes the id missing too (no such id is known).

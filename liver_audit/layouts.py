@@ -34,6 +34,8 @@ LONG_KINDS = {
     "diagnoses": "episode_diagnoses",
     "episodes": "episode_extract",
 }
+# A file kind -> the layout's table it is (an episode extract's fields are its episodes')
+TABLE_OF_KIND = {kind: table for table, kind in LONG_KINDS.items()}
 # The parts of a composite episode id (UK Biobank's eid + ins_index) are joined so.
 ID_SEPARATOR = ":"
 PLACEHOLDER = re.compile(r"\{(nn|n)\}")
@@ -113,18 +115,19 @@ class Layout:
         (an episode extract is the usual file), then fewest lacking (a long layout's, by its
         nearest table)."""
         if self.shape == "long":
-            table = self._nearest_table(columns)
-            lacking = len(self._lacks(table, columns))
-            return len(self.required_columns(table)) - lacking, False, -lacking
+            having, lacking = self._table_nearness(self._nearest_table(columns), columns)
+            return having, False, lacking
         lacking = len(self.missing_columns(columns))
         return len(self.required_columns()) + 1 - lacking, True, -lacking
 
     def _nearest_table(self, columns: list[str]) -> str:
-        def nearness(table: str) -> tuple[int, int]:
-            lacking = len(self._lacks(table, columns))
-            return len(self.required_columns(table)) - lacking, -lacking
+        tables = [table for table in LONG_KINDS if table in self.tables]
+        return max(tables, key=lambda table: self._table_nearness(table, columns))
 
-        return max((t for t in LONG_KINDS if t in self.tables), key=nearness)
+    def _table_nearness(self, table: str, columns: list[str]) -> tuple[int, int]:
+        """A long layout's table's columns the file has, and minus those it lacks."""
+        lacking = len(self._lacks(table, columns))
+        return len(self.required_columns(table)) - lacking, -lacking
 
     def source_fields(self, table: str = "episodes") -> dict[str, str]:
         """Staged column -> the file's column(s) a user knows it by (quarantine's `field`):

@@ -28,7 +28,7 @@ from liver_audit.extracts import (
     start_hashing,
     unchanged_since_hashed,
 )
-from liver_audit.layouts import LONG_KINDS, Layout, recognise, shipped_layouts
+from liver_audit.layouts import LONG_KINDS, TABLE_OF_KIND, Layout, recognise, shipped_layouts
 from liver_audit.progress import Stages
 from liver_audit.validation import failed_checks
 from liver_audit.warehouse import delivered_folder, sql, utc_now
@@ -37,8 +37,6 @@ from schemas import StagedDiagnosis, StagedEpisode, StagedProcedure, StagedTheat
 # Staged column -> the source field a user knows it by (quarantine.csv's `field`), for a
 # theatre file; an episode extract's come from its layout.
 THEATRE_FIELDS = {"episode_id": "EPIKEY", "operation_date_text": "OPDATE"}
-# A file kind -> the layout's table it is (an episode extract's fields are its episodes')
-TABLES = {kind: table for table, kind in LONG_KINDS.items()}
 
 
 @dataclass
@@ -517,7 +515,7 @@ def _quarantine(
     procedures = layout.procedure_columns(raw.columns) if wide else {}
     dates = layout.date_columns(raw.columns) if wide else {}
     diagnoses = layout.diagnosis_columns(raw.columns) if wide else {}
-    fields = THEATRE_FIELDS if layout is None else layout.source_fields(TABLES[raw.kind])
+    fields = THEATRE_FIELDS if layout is None else layout.source_fields(TABLE_OF_KIND[raw.kind])
     position, column = pl.col("position"), pl.col("column")
     if wide:  # a numbered column: the position's
         named = (
