@@ -15,7 +15,7 @@ import duckdb
 
 from liver_audit.errors import StageFailed, UnusableInput
 from liver_audit.extracts import detect_format, header_columns, looks_like_theatre, start_hashing
-from liver_audit.layouts import Layout, recognise, shipped_layouts
+from liver_audit.layouts import LONG_KINDS, Layout, recognise, shipped_layouts
 from liver_audit.load import inspect_file
 from liver_audit.warehouse import sql, utc_now
 
@@ -170,10 +170,8 @@ def group_long_deliveries(deliveries: list[Delivery]) -> None:
             continue  # nothing new: skipped (or refused) as each is
         refused = [d for d in group if d.action == "refuse"]
         kinds = Counter(d.kind for d in group if d.action != "refuse")
-        tables = group[0].layout.tables
-        wanted = {"episode_extract": "episodes", "episode_procedures": "procedures"}
-        if "diagnoses" in tables:
-            wanted["episode_diagnoses"] = "diagnoses"
+        tables = group[0].layout.tables  # a file of each, by its kind
+        wanted = {LONG_KINDS[t]: t for t in ("episodes", "procedures", "diagnoses") if t in tables}
         problem = None
         if refused:
             problem = f"not loaded: {refused[0].name}, of the same {name} delivery, was refused"
